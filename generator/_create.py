@@ -1,0 +1,255 @@
+"""`mlops-new create`: render the template into a staging folder, then move it into place.
+
+Nothing is written at the destination until the whole project has rendered, validated and (unless
+``git=False``) been committed in staging, so a failure leaves no half-made directory behind and
+never changes an existing file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+from copier.errors import CopierError, UnsafeTemplateError
+from plumbum import ProcessExecutionError
+
+from generator import __version__
+from generator._template import TemplateSource, resolve_template
+from generator.errors import (
+    DestinationError,
+    GitError,
+    InvalidAnswerError,
+    MlopsNewError,
+    TemplateError,
+)
+
+ANSWERS_FILE = ".copier-answers.yml"
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """What `create` made."""
+
+    destination: Path
+    files: tuple[str, ...]
+    template: TemplateSource
+    answers: dict[str, Any]
+    git_commit: str | None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def template_commit(self) -> str | None:
+        value = self.answers.get("_commit")
+        return str(value) if value is not None else None
+
+
+def parse_data(items: Iterable[str]) -> dict[str, str]:
+    """Parse repeated ``KEY=VALUE`` options; the last value of a key wins."""
+    data: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not _KEY.match(key):
+            raise InvalidAnswerError(f"--data expects KEY=VALUE with a question name as KEY, got {item!r}")
+        data[key] = value
+    return data
+
+
+def create(
+    destination: Path,
+    *,
+    template: str | None = None,
+    vcs_ref: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    defaults: bool = False,
+    git: bool = True,
+    existing_dir: bool = False,
+    trust: bool = False,
+) -> CreateResult:
+    """Generate a project at ``destination`` and return what was made.
+
+    ``existing_dir`` allows a non-empty destination; even then no existing file is overwritten:
+    if the template would write a path that exists, nothing is written at all.
+    """
+    destination = destination.expanduser().absolute()
+    _check_destination(destination, existing_dir)
+    source = resolve_template(template, vcs_ref)
+    answers_in = dict(data or {})
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        caught = _render(source, staging, answers_in, defaults=defaults, trust=trust)
+        answers = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+        files = _list_files(staging)
+        if destination.exists() and any(destination.iterdir()):
+            commit = _merge_into(staging, destination, files, git=git, answers=answers)
+        else:
+            commit = _git_init_commit(staging, answers, files) if git else None
+            if destination.exists():
+                destination.rmdir()
+            os.replace(staging, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return CreateResult(destination, files, source, answers, commit, caught)
+
+
+def _check_destination(destination: Path, existing_dir: bool) -> None:
+    if destination.is_file() or (destination.exists() and not destination.is_dir()):
+        raise DestinationError(f"destination {str(destination)!r} exists and is not a directory")
+    if not destination.parent.is_dir():
+        raise DestinationError(f"parent directory {str(destination.parent)!r} does not exist")
+    if destination.is_dir() and any(destination.iterdir()) and not existing_dir:
+        raise DestinationError(
+            f"destination {str(destination)!r} is not empty; pass --existing-dir to add the"
+            " project's files to it (no existing file is ever overwritten)"
+        )
+    if not os.access(destination.parent, os.W_OK):
+        raise DestinationError(f"cannot write in {str(destination.parent)!r}")
+
+
+def _render(
+    source: TemplateSource,
+    staging: Path,
+    data: dict[str, Any],
+    *,
+    defaults: bool,
+    trust: bool,
+) -> tuple[str, ...]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            worker = copier.run_copy(
+                source.src,
+                str(staging),
+                data=data,
+                defaults=defaults,
+                vcs_ref=source.vcs_ref,
+                unsafe=trust,
+                quiet=True,
+                overwrite=True,
+            )
+        except ValueError as exc:  # copier's validators and choice checks
+            raise InvalidAnswerError(_one_line(exc)) from exc
+        except UnsafeTemplateError as exc:
+            raise TemplateError(
+                f"{_one_line(exc)}; pass --trust only if you trust this template"
+            ) from exc
+        except CopierError as exc:
+            raise TemplateError(_one_line(exc)) from exc
+        except ProcessExecutionError as exc:
+            detail = _one_line(exc.stderr or str(exc))
+            raise TemplateError(f"cannot read template {source.src!r}: {detail}") from exc
+    questions = set(worker.template.questions_data)
+    unknown = sorted(set(data) - questions)
+    if unknown:
+        raise InvalidAnswerError(
+            f"unknown question {', '.join(map(repr, unknown))}; "
+            f"the template asks: {', '.join(sorted(questions))}"
+        )
+    return tuple(
+        _one_line(w.message) for w in caught if issubclass(w.category, copier.errors.CopierWarning)
+    )
+
+
+def _list_files(root: Path) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if not p.is_dir() and ".git" not in p.relative_to(root).parts
+        )
+    )
+
+
+def _merge_into(
+    staging: Path, destination: Path, files: tuple[str, ...], *, git: bool, answers: dict[str, Any]
+) -> str | None:
+    """Move staged files into a non-empty directory, refusing if any path already exists."""
+    clashes = [f for f in files if _exists_or_blocked(destination, f)]
+    if clashes:
+        shown = ", ".join(clashes[:3]) + (", ..." if len(clashes) > 3 else "")
+        raise DestinationError(
+            f"{len(clashes)} file(s) already exist in {str(destination)!r} ({shown});"
+            " nothing was written"
+        )
+    for name in files:
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, target)
+    if not git or _inside_work_tree(destination):
+        return None
+    return _git_init_commit(destination, answers, files)
+
+
+def _exists_or_blocked(root: Path, relative: str) -> bool:
+    path = root / relative
+    if path.exists() or path.is_symlink():
+        return True
+    return any(parent.exists() and not parent.is_dir() for parent in path.parents)
+
+
+def _inside_work_tree(path: Path) -> bool:
+    result = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def _git_init_commit(root: Path, answers: dict[str, Any], files: tuple[str, ...]) -> str:
+    """Make ``root`` a git repository whose first commit holds the generated ``files``."""
+    name = str(answers.get("author_name") or "mlops-new")
+    email = str(answers.get("author_email") or "mlops-new@localhost")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME") or _git_config("user.name") or name,
+        "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL")
+        or _git_config("user.email")
+        or email,
+    }
+    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
+    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    message = f"Initial commit from mlops-new {__version__}"
+    steps = [
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "--", *files],
+        ["-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message],
+        ["rev-parse", "HEAD"],
+    ]
+    out = ""
+    for args in steps:
+        result = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=False
+        )
+        if result.returncode != 0:
+            raise GitError(f"git {args[0]} failed: {_one_line(result.stderr or result.stdout)}")
+        out = result.stdout.strip()
+    return out
+
+
+def _git_config(key: str) -> str | None:
+    result = subprocess.run(
+        ["git", "config", "--get", key], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or None
+
+
+def _one_line(message: object) -> str:
+    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(message).__name__
+
+
+__all__ = ["CreateResult", "MlopsNewError", "create", "parse_data"]
