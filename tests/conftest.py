@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,8 @@ for _key, _value in {
 }.items():
     os.environ.setdefault(_key, _value)
 os.environ.setdefault("UV_CACHE_DIR", str(CACHE / "uv"))
+# The dev environment's tools (ruff, uv, node, zizmor, ...) come first on PATH.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def git(cwd: Path, *args: str) -> str:

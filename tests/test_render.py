@@ -1,0 +1,175 @@
+"""Fast tier: render every value of every question (all pairs) and check the output statically."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from allpairspy import AllPairs
+
+from tests.conftest import render, tool
+
+CHOICES = {
+    "python_version": ["3.11", "3.12", "3.13"],
+    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
+    "problem_type": ["classification", "regression"],
+    "project_name": ["Churn Model", "x", "Fraud.Detector_v2", "A" + "b" * 63],
+}
+PAIRS = [dict(zip(CHOICES, values, strict=True)) for values in AllPairs(list(CHOICES.values()))]
+PAIR_IDS = ["-".join(v[:12].replace(" ", "_") for v in p.values()) for p in PAIRS]
+
+COMMON_FILES = {
+    ".copier-answers.yml",
+    ".editorconfig",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "params.yaml",
+    "pyproject.toml",
+    "tests/conftest.py",
+    "tests/data/test_raw_data.py",
+    "tests/model/test_model.py",
+    "tests/unit/test_artifact.py",
+    "tests/unit/test_cli.py",
+    "tests/unit/test_config.py",
+    "tests/unit/test_predict.py",
+}
+PACKAGE_MODULES = {
+    "__init__.py",
+    "__main__.py",
+    "artifact.py",
+    "cli.py",
+    "config.py",
+    "data.py",
+    "evaluate.py",
+    "features.py",
+    "predict.py",
+    "py.typed",
+    "schema.py",
+    "train.py",
+}
+LICENSE_FIRST_LINES = {
+    "MIT": "MIT License",
+    "Apache-2.0": "Apache License",
+    "BSD-3-Clause": "BSD 3-Clause License",
+    "Proprietary": "All rights reserved.",
+}
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+
+
+@pytest.fixture(scope="module", params=PAIRS, ids=PAIR_IDS)
+def rendered(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str]]:
+    answers: dict[str, str] = request.param
+    return render(tmp_path_factory.mktemp("render") / "project", **answers), answers
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_all_pairs_cover_every_value() -> None:
+    for question, values in CHOICES.items():
+        assert {p[question] for p in PAIRS} == set(values), question
+
+
+def test_expected_files_and_nothing_else(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, _ = rendered
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    package = answers["package_name"]
+    expected = COMMON_FILES | {f"src/{package}/{name}" for name in PACKAGE_MODULES}
+    assert _files(root) == expected
+
+
+def test_no_unrendered_jinja(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, _ = rendered
+    leftovers = [
+        f"{path}:{n}: {line.strip()}"
+        for path in sorted(_files(root))
+        for n, line in enumerate((root / path).read_text().splitlines(), 1)
+        if UNRENDERED.search(line)
+    ]
+    assert leftovers == []
+
+
+def test_structured_files_parse(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, answers = rendered
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    for path in root.rglob("*.y*ml"):
+        yaml.safe_load(path.read_text())
+    version = answers["python_version"]
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["ruff"]["target-version"] == f"py{version.replace('.', '')}"
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+    assert (root / ".python-version").read_text() == f"{version}\n"
+    workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text())
+    setup_uv = [s for s in workflow["jobs"]["ci"]["steps"] if "setup-uv" in s.get("uses", "")]
+    assert setup_uv[0]["with"]["python-version"] == version
+
+
+def test_license_matches_answer(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, answers = rendered
+    text = (root / "LICENSE").read_text()
+    assert LICENSE_FIRST_LINES[answers["license"]] in text.splitlines()[0] + text
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    if answers["license"] == "Proprietary":
+        assert "license" not in pyproject["project"]
+    else:
+        assert pyproject["project"]["license"] == answers["license"]
+
+
+def test_problem_type_selects_dataset_and_metric(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, answers = rendered
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    if answers["problem_type"] == "classification":
+        assert params["data"]["dataset"] == "breast_cancer"
+        assert params["evaluate"]["primary_metric"] == "roc_auc"
+    else:
+        assert params["data"]["dataset"] == "diabetes"
+        assert params["evaluate"]["primary_metric"] == "r2"
+
+
+def test_text_hygiene(rendered: tuple[Path, dict[str, str]]) -> None:
+    """No trailing spaces, one final newline, no runs of blank lines left by template logic."""
+    root, _ = rendered
+    problems = []
+    for path in sorted(_files(root)):
+        text = (root / path).read_text()
+        if text and (not text.endswith("\n") or text.endswith("\n\n")):
+            problems.append(f"{path}: must end with exactly one newline")
+        for n, line in enumerate(text.splitlines(), 1):
+            if line != line.rstrip():
+                problems.append(f"{path}:{n}: trailing whitespace")
+        if "\n\n\n\n" in text or (not path.endswith(".py") and "\n\n\n" in text):
+            problems.append(f"{path}: run of blank lines")
+    assert problems == []
+
+
+def test_python_is_ruff_clean(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, _ = rendered
+    ruff = tool("ruff")
+    check = subprocess.run(
+        [ruff, "check", "--no-cache", "."], cwd=root, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    fmt = subprocess.run(
+        [ruff, "format", "--no-cache", "--check", "."], cwd=root, capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_derived_names(tmp_path: Path) -> None:
+    root = render(tmp_path / "p", project_name="Fraud.Detector  v2")
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert answers["project_slug"] == "fraud-detector-v2"
+    assert answers["package_name"] == "fraud_detector_v2"
+    assert (root / "src" / "fraud_detector_v2" / "cli.py").is_file()
