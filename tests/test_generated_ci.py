@@ -1,0 +1,105 @@
+"""Slow tier: generate projects with the real `mlops-new` command and run their own `make ci`.
+
+Each project gets a fresh virtual environment (its own `.venv`, made by `uv sync`); the one package
+cache in `.cache/uv` keeps the downloads shared between runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, tool
+
+pytestmark = pytest.mark.slow
+
+
+def _python(version: str) -> str | None:
+    """An interpreter for ``version``: on PATH, or the newest that pyenv installed."""
+    found = shutil.which(f"python{version}")
+    pyenv = shutil.which("pyenv")
+    if found or not pyenv:
+        return found
+    listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True)
+    matching = [v for v in listed.stdout.split() if v.startswith(f"{version}.")]
+    if not matching:
+        return None
+    newest = max(matching, key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
+    prefix = subprocess.run([pyenv, "prefix", newest], capture_output=True, text=True)
+    return str(Path(prefix.stdout.strip()) / "bin" / "python")
+
+
+def _env(python: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PYTHON"))}
+    if python:
+        env["UV_PYTHON"] = python
+    return env
+
+
+def _run(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def _generate(tmp_path: Path, *data: str) -> Path:
+    dest = tmp_path / "project"
+    args = [tool("mlops-new"), "create", str(dest), "--defaults"]
+    for item in data:
+        args += ["--data", item]
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dest
+
+
+def _make_ci(project: Path, env: dict[str, str]) -> dict[str, object]:
+    result = _run(project, "make", "ci", env=env)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout
+    metrics = json.loads((project / "reports" / "metrics.json").read_text())
+    assert metrics["passed"] is True
+    assert (project / "models" / "model.skops").is_file()
+    # Nothing that make ci produces may dirty the tree: outputs are git-ignored.
+    assert git(project, "status", "--porcelain") in ("", "?? uv.lock")
+    return metrics
+
+
+@pytest.mark.parametrize("problem_type", ["classification", "regression"])
+def test_make_ci_passes(tmp_path: Path, problem_type: str) -> None:
+    project = _generate(
+        tmp_path, f"problem_type={problem_type}", f"project_name=E2E {problem_type.title()}"
+    )
+    metrics = _make_ci(project, _env())
+    primary = "roc_auc" if problem_type == "classification" else "r2"
+    assert metrics["primary_metric"] == primary
+
+
+def test_make_ci_passes_on_newest_python(tmp_path: Path) -> None:
+    python = _python("3.13")
+    if python is None:
+        pytest.skip("no Python 3.13 interpreter on this machine (pyenv or PATH)")
+    project = _generate(tmp_path, "python_version=3.13", "license=Apache-2.0")
+    env = _env(python)
+    _make_ci(project, env)
+    version = _run(project, "uv", "run", "python", "--version", env=env).stdout
+    assert version.startswith("Python 3.13")
+
+
+def test_pre_commit_hooks_run_offline_and_block_conflicts(tmp_path: Path) -> None:
+    project = _generate(tmp_path)
+    env = _env()
+    assert _run(project, "make", "install", env=env).returncode == 0
+    clean = _run(project, "uv", "run", "pre-commit", "run", "--all-files", env=env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    (project / "notes.md").write_text("<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n")
+    (project / "Makefile.rej").write_text("@@ rejected hunk @@\n")
+    git(project, "add", "notes.md", "Makefile.rej")
+    blocked = _run(project, "uv", "run", "pre-commit", "run", env=env)
+    assert blocked.returncode != 0
+    assert "no merge conflict markers" in blocked.stdout
+    assert "Failed" in blocked.stdout
+    assert "resolve the conflict recorded in each *.rej file" in blocked.stdout
