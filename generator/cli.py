@@ -12,8 +12,6 @@ from typing import Annotated
 import typer
 
 from generator import __version__
-from generator._create import create as create_project
-from generator._create import parse_data
 from generator.errors import MlopsNewError, UsageError
 
 app = typer.Typer(
@@ -96,6 +94,10 @@ def create(
     ] = False,
 ) -> None:
     """Create a new project from the template."""
+    # Imported here so that `--version` and `--help` do not pay for importing Copier.
+    from generator._create import create as create_project
+    from generator._create import parse_data
+
     with _user_errors():
         answers = parse_data(data or [])
         if not defaults and not sys.stdin.isatty():

@@ -20,18 +20,21 @@ pytestmark = pytest.mark.slow
 
 
 def _python(version: str) -> str | None:
-    """An interpreter for ``version``: on PATH, or the newest that pyenv installed."""
-    found = shutil.which(f"python{version}")
+    """A working interpreter for ``version``: the newest pyenv installed, else one on PATH."""
+    candidates = []
     pyenv = shutil.which("pyenv")
-    if found or not pyenv:
-        return found
-    listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True)
-    matching = [v for v in listed.stdout.split() if v.startswith(f"{version}.")]
-    if not matching:
-        return None
-    newest = max(matching, key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
-    prefix = subprocess.run([pyenv, "prefix", newest], capture_output=True, text=True)
-    return str(Path(prefix.stdout.strip()) / "bin" / "python")
+    if pyenv:
+        listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True)
+        matching = [v for v in listed.stdout.split() if v.startswith(f"{version}.")]
+        if matching:
+            newest = max(matching, key=lambda v: tuple(int(p) for p in v.split(".")))
+            prefix = subprocess.run([pyenv, "prefix", newest], capture_output=True, text=True)
+            candidates.append(str(Path(prefix.stdout.strip()) / "bin" / "python"))
+    candidates.append(shutil.which(f"python{version}") or "")
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return None
 
 
 def _env(python: str | None = None) -> dict[str, str]:
