@@ -35,8 +35,9 @@ def bundled_template() -> Path | None:
     return None
 
 
-def release_ref(version: str = __version__) -> str | None:
+def release_ref(version: str | None = None) -> str | None:
     """The template tag matching a released package version, or None for a dev build."""
+    version = __version__ if version is None else version
     if not version or version.startswith("0+") or any(m in version for m in ("dev", "+")):
         return None
     return f"v{version}"
