@@ -18,7 +18,18 @@ CHOICES = {
     "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"],
     "problem_type": ["classification", "regression"],
     "project_name": ["Churn Model", "x", "Fraud.Detector_v2", "A" + "b" * 63],
+    "risk_category": ["minimal", "limited", "high"],
 }
+HIGH_RISK_AREAS = [
+    "biometrics",
+    "critical_infrastructure",
+    "education",
+    "employment",
+    "essential_services",
+    "law_enforcement",
+    "migration_border_control",
+    "justice_democracy",
+]
 PAIRS = [dict(zip(CHOICES, values, strict=True)) for values in AllPairs(list(CHOICES.values()))]
 PAIR_IDS = ["-".join(v[:12].replace(" ", "_") for v in p.values()) for p in PAIRS]
 
@@ -32,11 +43,18 @@ COMMON_FILES = {
     "LICENSE",
     "Makefile",
     "README.md",
+    "docs/ml-test-score.md",
+    "model_card.yaml",
     "params.yaml",
     "pyproject.toml",
     "tests/conftest.py",
+    "tests/data/test_quality.py",
     "tests/data/test_raw_data.py",
+    "tests/data/test_skew.py",
+    "tests/model/test_behaviour.py",
     "tests/model/test_model.py",
+    "tests/model/test_model_card.py",
+    "tests/model/test_slices.py",
     "tests/unit/test_artifact.py",
     "tests/unit/test_cli.py",
     "tests/unit/test_config.py",
@@ -51,10 +69,21 @@ PACKAGE_MODULES = {
     "data.py",
     "evaluate.py",
     "features.py",
+    "model_card.py",
     "predict.py",
+    "quality.py",
     "py.typed",
     "schema.py",
     "train.py",
+}
+COMPLIANCE_FILES = {
+    f"docs/compliance/{name}.md"
+    for name in (
+        "technical-documentation",
+        "human-oversight",
+        "record-keeping",
+        "post-market-monitoring",
+    )
 }
 LICENSE_FIRST_LINES = {
     "MIT": "MIT License",
@@ -62,7 +91,7 @@ LICENSE_FIRST_LINES = {
     "BSD-3-Clause": "BSD 3-Clause License",
     "Proprietary": "All rights reserved.",
 }
-UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
 @pytest.fixture(scope="module", params=PAIRS, ids=PAIR_IDS)
@@ -87,6 +116,8 @@ def test_expected_files_and_nothing_else(rendered: tuple[Path, dict[str, str]]) 
     answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
     package = answers["package_name"]
     expected = COMMON_FILES | {f"src/{package}/{name}" for name in PACKAGE_MODULES}
+    if answers["risk_category"] == "high":
+        expected |= COMPLIANCE_FILES
     assert _files(root) == expected
 
 
@@ -173,3 +204,38 @@ def test_derived_names(tmp_path: Path) -> None:
     assert answers["project_slug"] == "fraud-detector-v2"
     assert answers["package_name"] == "fraud_detector_v2"
     assert (root / "src" / "fraud_detector_v2" / "cli.py").is_file()
+
+
+def test_risk_category_shapes_the_gates(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, answers = rendered
+    high = answers["risk_category"] == "high"
+    makefile = (root / "Makefile").read_text()
+    ci_line = next(line for line in makefile.splitlines() if line.startswith("ci:"))
+    assert ("model-card-check" in ci_line) is high
+    assert ('pytest -m "not slices"' in makefile) is not high
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    assert params["serving"]["log_predictions"] is high
+    inputs = yaml.safe_load((root / "model_card.yaml").read_text())
+    assert ("transparency_notice" in inputs) is (answers["risk_category"] == "limited")
+    assert (root / "docs" / "compliance").is_dir() is high
+
+
+@pytest.mark.parametrize("area", HIGH_RISK_AREAS)
+def test_every_high_risk_area_renders(tmp_path: Path, area: str) -> None:
+    root = render(tmp_path / "p", risk_category="high", high_risk_area=area)
+    assert (
+        f"Annex III area `{area}`"
+        in (root / "docs/compliance/technical-documentation.md").read_text()
+    )
+    assert f'HIGH_RISK_AREA = "{area}"' in next(root.glob("src/*/model_card.py")).read_text()
+
+
+def test_high_risk_area_is_not_asked_below_high(tmp_path: Path) -> None:
+    root = render(tmp_path / "p", risk_category="limited")
+    assert "high_risk_area" not in yaml.safe_load((root / ".copier-answers.yml").read_text())
+
+
+def test_prohibited_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"Article 5\) bans these practices"):
+        render(tmp_path / "p", risk_category="prohibited")
+    assert not (tmp_path / "p").exists()
