@@ -31,6 +31,8 @@ QUESTIONS = (
     "python_version",
     "license",
     "problem_type",
+    "risk_category",
+    "high_risk_area",
 )
 
 # Commits made by the tests (and by Copier on their behalf) need an identity on any machine.

@@ -35,7 +35,8 @@ def test_options_reference_lists_every_question_in_order() -> None:
 def test_options_reference_names_choices_and_defaults(question: str) -> None:
     section = _sections(OPTIONS)[question]
     spec = COPIER[question]
-    for choice in spec.get("choices", []):
+    choices = spec.get("choices", [])
+    for choice in choices.values() if isinstance(choices, dict) else choices:
         assert f"`{choice}`" in section, f"{question}: choice {choice} undocumented"
     default = str(spec["default"])
     if "{{" not in default:
