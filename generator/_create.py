@@ -34,7 +34,12 @@ from generator.errors import (
 )
 
 ANSWERS_FILE = ".copier-answers.yml"
-_ANSWER_ERRORS = ("Validation error for question", "Invalid choice", "Invalid value")
+_ANSWER_ERRORS = (
+    "Validation error for question",
+    "Invalid choice",
+    "Invalid value",
+    "Not a YAML list",
+)
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 

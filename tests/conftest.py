@@ -31,6 +31,7 @@ QUESTIONS = (
     "python_version",
     "license",
     "problem_type",
+    "deployment_strategies",
     "risk_category",
     "high_risk_area",
 )

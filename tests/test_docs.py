@@ -38,7 +38,8 @@ def test_options_reference_names_choices_and_defaults(question: str) -> None:
     choices = spec.get("choices", [])
     for choice in choices.values() if isinstance(choices, dict) else choices:
         assert f"`{choice}`" in section, f"{question}: choice {choice} undocumented"
-    default = str(spec["default"])
+    default = spec["default"]
+    default = f"[{', '.join(default)}]" if isinstance(default, list) else str(default)
     if "{{" not in default:
         assert f"`{default}`" in section, f"{question}: default {default} undocumented"
 

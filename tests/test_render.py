@@ -19,6 +19,11 @@ CHOICES = {
     "problem_type": ["classification", "regression"],
     "project_name": ["Churn Model", "x", "Fraud.Detector_v2", "A" + "b" * 63],
     "risk_category": ["minimal", "limited", "high"],
+    "deployment_strategies": [
+        "[batch, model_as_service]",
+        "[batch]",
+        "[model_as_service]",
+    ],
 }
 HIGH_RISK_AREAS = [
     "biometrics",
@@ -35,6 +40,7 @@ PAIR_IDS = ["-".join(v[:12].replace(" ", "_") for v in p.values()) for p in PAIR
 
 COMMON_FILES = {
     ".copier-answers.yml",
+    ".dockerignore",
     ".editorconfig",
     ".github/workflows/ci.yml",
     ".gitignore",
@@ -75,6 +81,19 @@ PACKAGE_MODULES = {
     "py.typed",
     "schema.py",
     "train.py",
+}
+STRATEGY_FILES = {
+    "batch": {"docker/batch.Dockerfile", "src/{package}/batch.py", "tests/unit/test_batch.py"},
+    "model_as_service": {
+        "docker/service.Dockerfile",
+        "src/{package}/service.py",
+        "tests/unit/test_service.py",
+        *(
+            f"deploy/k8s/{name}/kustomization.yaml"
+            for name in ("base", "overlays/staging", "overlays/prod")
+        ),
+        *(f"deploy/k8s/base/{name}.yaml" for name in ("deployment", "service", "hpa", "pdb")),
+    },
 }
 COMPLIANCE_FILES = {
     f"docs/compliance/{name}.md"
@@ -118,6 +137,8 @@ def test_expected_files_and_nothing_else(rendered: tuple[Path, dict[str, str]]) 
     expected = COMMON_FILES | {f"src/{package}/{name}" for name in PACKAGE_MODULES}
     if answers["risk_category"] == "high":
         expected |= COMPLIANCE_FILES
+    for strategy in answers["deployment_strategies"]:
+        expected |= {name.format(package=package) for name in STRATEGY_FILES[strategy]}
     assert _files(root) == expected
 
 
