@@ -21,8 +21,12 @@ CHOICES = {
     "risk_category": ["minimal", "limited", "high"],
     "deployment_strategies": [
         "[batch, model_as_service]",
+        "[batch, model_in_service, model_as_service, serverless, edge]",
         "[batch]",
+        "[model_in_service]",
         "[model_as_service]",
+        "[serverless]",
+        "[edge]",
     ],
 }
 HIGH_RISK_AREAS = [
@@ -93,6 +97,22 @@ STRATEGY_FILES = {
             for name in ("base", "overlays/staging", "overlays/prod")
         ),
         *(f"deploy/k8s/base/{name}.yaml" for name in ("deployment", "service", "hpa", "pdb")),
+    },
+    "serverless": {
+        "docker/serverless.Dockerfile",
+        "src/{package}/lambda_handler.py",
+        "tests/unit/test_lambda.py",
+    },
+    "edge": {
+        "docker/edge.Dockerfile",
+        "src/{package}/edge.py",
+        "src/{package}/onnx_export.py",
+        "tests/unit/test_edge.py",
+    },
+    "model_in_service": {
+        "examples/host_app/Dockerfile",
+        "examples/host_app/app.py",
+        "tests/unit/test_host_app.py",
     },
 }
 COMPLIANCE_FILES = {
@@ -260,3 +280,27 @@ def test_prohibited_is_refused_with_the_reason(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"Article 5\) bans these practices"):
         render(tmp_path / "p", risk_category="prohibited")
     assert not (tmp_path / "p").exists()
+
+
+def test_every_dockerfile_is_hadolint_clean(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, _ = rendered
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    dockerfiles = [*root.glob("docker/*.Dockerfile"), *root.glob("examples/*/Dockerfile")]
+    assert len(dockerfiles) == len(answers["deployment_strategies"])
+    result = subprocess.run(
+        [tool("hadolint"), *map(str, dockerfiles)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in dockerfiles:
+        text = path.read_text()
+        assert re.search(r"^USER \d+:\d+$", text, re.M), f"{path.name}: numeric non-root USER"
+        assert re.search(r'^(ENTRYPOINT|CMD) \["', text, re.M), f"{path.name}: exec form"
+        assert "ARG " in text.split("FROM", 1)[0], f"{path.name}: base image as a build argument"
+
+
+def test_hadolint_does_find_problems(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python\nRUN pip install flask\nCMD python app.py\n")
+    result = subprocess.run([tool("hadolint"), str(bad)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DL3006" in result.stdout
