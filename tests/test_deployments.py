@@ -1,0 +1,284 @@
+"""Slow tier: every deployment strategy, run the way its image runs it.
+
+There is no Docker engine here, so each test reads its Dockerfile's ENTRYPOINT/CMD (exec form),
+maps the image's paths (/app/.venv, /app/models, /app/edge.py, /app/app.py) onto the generated
+project, runs that command, and exercises it: HTTP requests to the service and the host app, rows
+in SQLite and in a real PostgreSQL server for batch, API Gateway events for the Lambda handler,
+ONNX predictions for edge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import render
+
+pytestmark = pytest.mark.slow
+ALL = "[batch, model_in_service, model_as_service, serverless, edge]"
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.package = yaml.safe_load((root / ".copier-answers.yml").read_text())["package_name"]
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+        self.env["MODEL_DIR"] = str(root / "models")
+
+    def make(self, *targets: str) -> None:
+        result = subprocess.run(
+            ["make", *targets], cwd=self.root, env=self.env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+    def command(self, dockerfile: str) -> list[str]:
+        """ENTRYPOINT + CMD of a Dockerfile, with image paths mapped onto the project."""
+        parts: list[str] = []
+        for line in (self.root / dockerfile).read_text().splitlines():
+            for instruction in ("ENTRYPOINT", "CMD"):
+                if line.startswith(f"{instruction} ["):
+                    parts += json.loads(line.removeprefix(instruction))
+        mapping = {
+            "/app/.venv/": f"{self.root}/.venv/",
+            "/app/models": f"{self.root}/models",
+            "/app/edge.py": f"{self.root}/src/{self.package}/edge.py",
+            "/app/app.py": f"{self.root}/examples/host_app/app.py",
+        }
+        mapped = []
+        for part in parts:
+            for prefix, local in mapping.items():
+                if part.startswith(prefix):
+                    part = local + part.removeprefix(prefix)
+            mapped.append(part)
+        return mapped
+
+    def run(self, command: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``command`` as the image would: from the project root (its WORKDIR)."""
+        return subprocess.run(
+            command, cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True
+        )
+
+    def records(self, n: int = 3) -> list[dict[str, float]]:
+        raw = next((self.root / "data" / "raw").glob("*.csv"))
+        frame = pd.read_csv(raw).drop(columns="target").head(n)
+        return [{k: float(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+@pytest.fixture(scope="module", params=["classification", "regression"])
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = render(
+        tmp_path_factory.mktemp("deploy") / "project",
+        problem_type=request.param,
+        deployment_strategies=ALL,
+    )
+    project = Project(root)
+    project.make("install", "data", "train", "export-onnx")
+    return project
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _replace_port(command: list[str], port: int) -> list[str]:
+    index = command.index("--port")
+    host = command.index("--host") if "--host" in command else None
+    command = [*command[: index + 1], str(port), *command[index + 2 :]]
+    if host is not None:
+        command[host + 1] = "127.0.0.1"
+    return command
+
+
+def _request(url: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def _serve(command: list[str], project: Project, health: str) -> Iterator[subprocess.Popen[str]]:
+    cwd, env = project.root, project.env
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"{command} exited: {process.stdout.read() if process.stdout else ''}")
+            try:
+                if _request(health)[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"{command} did not become healthy at {health} within 60 s")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_service_image_command(project: Project) -> None:
+    port = _free_port()
+    command = _replace_port(project.command("docker/service.Dockerfile"), port)
+    assert command[0].endswith(".venv/bin/uvicorn")
+    base = f"http://127.0.0.1:{port}"
+    for _ in _serve(command, project, f"{base}/ready"):
+        status, body = _request(f"{base}/predict", {"records": project.records()})
+        assert status == 200
+        assert len(body["predictions"]) == 3
+        assert _request(f"{base}/predict", {"records": [{"bad": 1}]})[0] == 422
+        status, info = _request(f"{base}/model")
+        assert info["lineage"]["artifact_sha256"]
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            assert b"predictions_total" in response.read()
+
+
+def test_host_app_image_command(project: Project) -> None:
+    port = _free_port()
+    command = _replace_port(project.command("examples/host_app/Dockerfile"), port)
+    base = f"http://127.0.0.1:{port}"
+    for _ in _serve(command, project, f"{base}/health"):
+        status, body = _request(f"{base}/score", {"records": project.records(2)})
+        assert status == 200
+        assert len(body["predictions"]) == 2
+        assert _request(f"{base}/score", {"records": [{"bad": 1}]})[0] == 422
+
+
+def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> None:
+    command = project.command("docker/batch.Dockerfile")
+    assert command[-1] == "--help"
+    database = tmp_path / "predictions.db"
+    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
+    args = [*command[:-1], raw, "--output-url", f"sqlite:///{database}", "--run-id", "r1"]
+    for _ in range(2):  # a re-run of the same run id replaces its rows
+        result = project.run(args)
+        assert result.returncode == 0, result.stderr
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id"
+        ).fetchall()
+    assert rows == [("r1", len(pd.read_csv(raw)))]
+
+
+def test_lambda_image_command_with_events(project: Project) -> None:
+    (handler,) = project.command("docker/serverless.Dockerfile")
+    module, function = handler.rsplit(".", 1)
+    event = {
+        "version": "2.0",
+        "routeKey": "POST /predict",
+        "requestContext": {"http": {"method": "POST", "path": "/predict"}},
+        "body": json.dumps({"records": project.records(2)}),
+        "isBase64Encoded": False,
+    }
+    script = (
+        "import importlib, json, sys\n"
+        f"handler = getattr(importlib.import_module({module!r}), {function!r})\n"
+        "for event in json.load(sys.stdin):\n"
+        "    print(json.dumps(handler(event, None)))\n"
+    )
+    events = [event, {"records": project.records(1)}, {**event, "body": "{broken"}]
+    result = project.run([str(project.root / ".venv/bin/python"), "-c", script], json.dumps(events))
+    assert result.returncode == 0, result.stderr
+    responses = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["statusCode"] for r in responses] == [200, 200, 400]
+    assert len(json.loads(responses[0]["body"])["predictions"]) == 2
+
+
+def test_edge_image_command(project: Project) -> None:
+    command = project.command("docker/edge.Dockerfile")
+    assert command[-1] == "-"
+    result = subprocess.run(
+        command,
+        input=json.dumps(project.records(4)),
+        env=project.env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["predictions"]) == 4
+    bad = project.run(command, '[{"x": 1}]')
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: record 0: missing")
+
+
+POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+
+
+@pytest.fixture
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a free port, run as the `postgres` system user."""
+    assert POSTGRES_BIN, "PostgreSQL server binaries are missing: install Debian's postgresql"
+    binaries = POSTGRES_BIN[-1]
+    runas = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    # Under /tmp itself: the server's user must be able to reach the folder.
+    root = Path(tempfile.mkdtemp(prefix="mlops-new-pg-"))
+    data = root / "pgdata"
+    data.mkdir()
+    if runas:
+        shutil.chown(root, "postgres")
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    init = subprocess.run(
+        [*runas, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "mlops"],
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode == 0, f"initdb failed: {init.stderr}"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    ctl = [*runas, str(binaries / "pg_ctl"), "-D", str(data)]
+    start = subprocess.run(
+        [*ctl, "-o", options, "-w", "-l", str(root / "log"), "start"],
+        capture_output=True,
+        text=True,
+    )
+    assert start.returncode == 0, f"PostgreSQL did not start: {start.stdout}{start.stderr}"
+    try:
+        yield f"postgresql+psycopg://mlops@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*ctl, "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) -> None:
+    command = project.command("docker/batch.Dockerfile")[:-1]
+    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
+    for run_id in ("a", "b", "a"):
+        result = project.run(
+            [*command, raw, "--output-url", postgres, "--run-id", run_id, "--chunk-size", "100"]
+        )
+        assert result.returncode == 0, result.stderr
+    script = (
+        "import sqlalchemy as sa, sys\n"
+        "engine = sa.create_engine(sys.argv[1])\n"
+        "with engine.connect() as c:\n"
+        "    print(dict(c.execute(sa.text("
+        "'SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id')).all()))\n"
+    )
+    counts = project.run([str(project.root / ".venv/bin/python"), "-c", script, postgres])
+    assert counts.returncode == 0, counts.stderr
+    rows = len(pd.read_csv(raw))
+    assert counts.stdout.strip() == str({"a": rows, "b": rows})
