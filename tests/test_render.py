@@ -259,6 +259,10 @@ def test_risk_category_shapes_the_gates(rendered: tuple[Path, dict[str, str]]) -
     inputs = yaml.safe_load((root / "model_card.yaml").read_text())
     assert ("transparency_notice" in inputs) is (answers["risk_category"] == "limited")
     assert (root / "docs" / "compliance").is_dir() is high
+    limited = answers["risk_category"] == "limited"
+    assert ("Transparency notice" in (root / "README.md").read_text()) is limited
+    for service in root.glob("src/*/service.py"):
+        assert ("Transparency notice" in service.read_text()) is limited
 
 
 @pytest.mark.parametrize("area", HIGH_RISK_AREAS)
