@@ -80,6 +80,16 @@ def test_make_ci_passes(tmp_path: Path, problem_type: str) -> None:
     assert metrics["primary_metric"] == primary
 
 
+@pytest.mark.parametrize(
+    "strategy", ["batch", "model_in_service", "model_as_service", "serverless", "edge"]
+)
+def test_make_ci_passes_for_each_strategy_alone(tmp_path: Path, strategy: str) -> None:
+    project = _generate(tmp_path, f"deployment_strategies=[{strategy}]")
+    _make_ci(project, _env())
+    dockerfiles = [*project.glob("docker/*.Dockerfile"), *project.glob("examples/*/Dockerfile")]
+    assert len(dockerfiles) == 1
+
+
 def test_make_ci_passes_on_newest_python(tmp_path: Path) -> None:
     python = _python("3.13")
     if python is None:
