@@ -14,7 +14,11 @@ from generator import errors
 from generator.cli import app
 from tests.conftest import QUESTIONS, REPO_ROOT
 
-COPIER = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+COPIER = {
+    key: spec
+    for key, spec in yaml.safe_load((REPO_ROOT / "copier.yml").read_text()).items()
+    if key.startswith("_") or spec.get("when") is not False  # computed values are not questions
+}
 OPTIONS = (REPO_ROOT / "docs" / "options.md").read_text()
 CLI_DOC = (REPO_ROOT / "docs" / "cli.md").read_text()
 README = (REPO_ROOT / "README.md").read_text()

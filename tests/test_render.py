@@ -86,6 +86,11 @@ PACKAGE_MODULES = {
     "schema.py",
     "train.py",
 }
+ONNX_FILES = (
+    "src/{package}/edge.py",
+    "src/{package}/onnx_export.py",
+    "tests/unit/test_edge.py",
+)
 STRATEGY_FILES = {
     "batch": {"docker/batch.Dockerfile", "src/{package}/batch.py", "tests/unit/test_batch.py"},
     "model_as_service": {
@@ -97,18 +102,14 @@ STRATEGY_FILES = {
             for name in ("base", "overlays/staging", "overlays/prod")
         ),
         *(f"deploy/k8s/base/{name}.yaml" for name in ("deployment", "service", "hpa", "pdb")),
+        *ONNX_FILES,  # the service scores through the ONNX export
     },
     "serverless": {
         "docker/serverless.Dockerfile",
         "src/{package}/lambda_handler.py",
         "tests/unit/test_lambda.py",
     },
-    "edge": {
-        "docker/edge.Dockerfile",
-        "src/{package}/edge.py",
-        "src/{package}/onnx_export.py",
-        "tests/unit/test_edge.py",
-    },
+    "edge": {"docker/edge.Dockerfile", *ONNX_FILES},
     "model_in_service": {
         "examples/host_app/Dockerfile",
         "examples/host_app/app.py",
