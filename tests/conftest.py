@@ -32,6 +32,8 @@ QUESTIONS = (
     "license",
     "problem_type",
     "deployment_strategies",
+    "experiment_tracking",
+    "data_versioning",
     "risk_category",
     "high_risk_area",
 )

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import git, tool
 
@@ -65,8 +66,10 @@ def _make_ci(project: Path, env: dict[str, str]) -> dict[str, object]:
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
     assert metrics["passed"] is True
     assert (project / "models" / "model.skops").is_file()
-    # Nothing that make ci produces may dirty the tree: outputs are git-ignored.
-    assert git(project, "status", "--porcelain") in ("", "?? uv.lock")
+    # Nothing that make ci produces may dirty the tree: outputs are git-ignored; the lock files
+    # (uv's, and DVC's record of the pipeline run) are new files meant to be committed.
+    status = set(git(project, "status", "--porcelain").splitlines())
+    assert status <= {"?? uv.lock", "?? dvc.lock"}, status
     return metrics
 
 
@@ -78,6 +81,13 @@ def test_make_ci_passes(tmp_path: Path, problem_type: str) -> None:
     metrics = _make_ci(project, _env())
     primary = "roc_auc" if problem_type == "classification" else "r2"
     assert metrics["primary_metric"] == primary
+    # By default make ci runs the DVC pipeline, and training logs to MLflow's embedded store.
+    assert set(yaml.safe_load((project / "dvc.lock").read_text())["stages"]) >= {
+        "data", "train", "evaluate", "model_card"
+    }  # fmt: skip
+    tracking = json.loads((project / "models" / "model.json").read_text())["tracking"]
+    assert tracking["registry_version"] == "1"
+    assert (project / "mlflow.db").is_file()
 
 
 @pytest.mark.parametrize(
@@ -88,6 +98,13 @@ def test_make_ci_passes_for_each_strategy_alone(tmp_path: Path, strategy: str) -
     _make_ci(project, _env())
     dockerfiles = [*project.glob("docker/*.Dockerfile"), *project.glob("examples/*/Dockerfile")]
     assert len(dockerfiles) == 1
+
+
+def test_make_ci_passes_without_tracking_or_data_versioning(tmp_path: Path) -> None:
+    project = _generate(tmp_path, "experiment_tracking=none", "data_versioning=none")
+    _make_ci(project, _env())
+    assert not (project / "dvc.lock").exists()
+    assert not (project / "mlflow.db").exists()
 
 
 def test_make_ci_passes_on_newest_python(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ CHOICES = {
     "problem_type": ["classification", "regression"],
     "project_name": ["Churn Model", "x", "Fraud.Detector_v2", "A" + "b" * 63],
     "risk_category": ["minimal", "limited", "high"],
+    "experiment_tracking": ["mlflow", "none"],
+    "data_versioning": ["dvc", "none"],
     "deployment_strategies": [
         "[batch, model_as_service]",
         "[batch, model_in_service, model_as_service, serverless, edge]",
@@ -116,6 +118,14 @@ STRATEGY_FILES = {
         "tests/unit/test_host_app.py",
     },
 }
+VERSIONING_FILES = {
+    ("experiment_tracking", "mlflow"): {
+        "src/{package}/tracking.py",
+        "tests/unit/test_tracking.py",
+        "tests/unit/test_lineage.py",
+    },
+    ("data_versioning", "dvc"): {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore"},
+}
 COMPLIANCE_FILES = {
     f"docs/compliance/{name}.md"
     for name in (
@@ -160,6 +170,9 @@ def test_expected_files_and_nothing_else(rendered: tuple[Path, dict[str, str]]) 
         expected |= COMPLIANCE_FILES
     for strategy in answers["deployment_strategies"]:
         expected |= {name.format(package=package) for name in STRATEGY_FILES[strategy]}
+    for (question, value), names in VERSIONING_FILES.items():
+        if answers[question] == value:
+            expected |= {name.format(package=package) for name in names}
     assert _files(root) == expected
 
 

@@ -90,7 +90,7 @@ def test_cli_project_is_updatable_from_day_one(template_clone: Path, tmp_path: P
         text=True,
     )
     assert created.returncode == 0, created.stderr
-    gitignore = template / "templates" / ".gitignore"
+    gitignore = template / "templates" / ".gitignore.jinja"
     gitignore.write_text(
         gitignore.read_text() + "\n# Notebooks' checkpoints\n.ipynb_checkpoints/\n"
     )

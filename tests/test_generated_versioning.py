@@ -1,0 +1,109 @@
+"""Slow tier: the generated project's DVC pipeline and remote, and MLflow promotion, for real."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import git
+from tests.test_generated_ci import _env, _generate, _run
+
+# One project for the module, so its tests share one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("versioning")]
+
+
+def _ok(project: Path, *args: str) -> str:
+    result = _run(project, *args, env=_env())
+    assert result.returncode == 0, " ".join(args) + "\n" + result.stdout[-4000:] + result.stderr
+    return result.stdout + result.stderr
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default project (DVC + MLflow), installed, its pipeline run once and committed."""
+    root = tmp_path_factory.mktemp("versioning")
+    project = _generate(root, "project_name=Versioned Model", "deployment_strategies=[batch]")
+    _ok(project, "make", "install")
+    first = _ok(project, "make", "repro")
+    for stage in ("data", "train", "evaluate", "model_card"):
+        assert f"Running stage '{stage}'" in first
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Run the pipeline")
+    return project
+
+
+def test_an_unchanged_pipeline_does_no_work_and_says_so(project: Path) -> None:
+    assert "Data and pipelines are up to date." in _ok(project, "uv", "run", "dvc", "status")
+    again = _ok(project, "make", "repro")
+    assert "Running stage" not in again
+    assert "Data and pipelines are up to date." in again
+
+
+def test_a_parameter_change_reruns_only_the_affected_stages(project: Path) -> None:
+    params = project / "params.yaml"
+    original = params.read_text()
+    model_line = next(line for line in original.splitlines() if line.startswith("  max_iter:"))
+    params.write_text(original.replace(model_line, "  max_iter: 500"))
+    try:
+        status = _ok(project, "uv", "run", "dvc", "status")
+        assert "train:" in status and "data:" not in status
+        rerun = _ok(project, "make", "repro")
+        assert "Stage 'data' didn't change, skipping" in rerun
+        for stage in ("train", "evaluate", "model_card"):
+            assert f"Running stage '{stage}'" in rerun
+    finally:
+        params.write_text(original)
+        _ok(project, "make", "repro")
+
+
+def test_push_then_pull_into_a_clean_clone_restores_the_data(project: Path) -> None:
+    pushed = _ok(project, "make", "push")
+    assert "pushed" in pushed
+    storage = project.parent / "versioned-model-dvc-storage"  # beside the project, not in it
+    assert storage.is_dir() and any(storage.rglob("*"))
+    clone = project.parent / "clone"
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    raw = next((project / "data" / "raw").glob("*.csv")).relative_to(project)
+    assert not (clone / raw).exists()  # git does not carry the data
+    _ok(clone, str(project / ".venv" / "bin" / "dvc"), "pull")
+    assert _sha256(clone / raw) == _sha256(project / raw)
+    assert _sha256(clone / "models" / "model.skops") == _sha256(project / "models" / "model.skops")
+    lock = yaml.safe_load((clone / "dvc.lock").read_text())
+    recorded = lock["stages"]["data"]["outs"][0]["md5"]
+    assert hashlib.md5((clone / raw).read_bytes()).hexdigest() == recorded  # DVC's hash
+
+
+def test_promotion_moves_champion_only_to_a_better_model(project: Path) -> None:
+    first = _ok(project, "make", "promote")
+    assert "promoted: no champion yet" in first
+    champion = json.loads((project / "reports" / "promotion.json").read_text())
+    assert champion["promoted"] is True
+    params = project / "params.yaml"
+    original = params.read_text()
+    features = json.loads((project / "models" / "model.json").read_text())["features"]
+    weak = original.replace("  exclude_features: []", f"  exclude_features: {features[1:]}")
+    params.write_text(weak)
+    try:
+        _ok(project, "make", "repro")
+        refused = _ok(project, "make", "promote")
+        assert "not promoted" in refused and "not better" in refused
+        decision = json.loads((project / "reports" / "promotion.json").read_text())
+        assert decision["promoted"] is False
+        assert decision["champion_version"] == champion["challenger_version"]
+        # Serving paths can take the registry's champion: downloaded, then hash-verified.
+        fetched = _ok(project, "make", "fetch-champion")
+        assert f"registry version {champion['challenger_version']}" in fetched
+        verified = project / "models" / "registry" / "verified" / "model.json"
+        tracking = json.loads(verified.read_text())["tracking"]
+        assert tracking["registry_version"] == champion["challenger_version"]
+    finally:
+        params.write_text(original)
