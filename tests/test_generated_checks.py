@@ -7,6 +7,7 @@ its data (or its parameters), points the project's own test suite at it through
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -238,6 +239,17 @@ def test_model_card_parses_and_matches_the_metrics(project: Project) -> None:
     assert card.data.library_name == "sklearn"
     assert card.data.license == "mit"
     assert "## Quantitative analyses" in card.text
+
+
+def test_docs_site_builds_from_the_model_just_trained(project: Project) -> None:
+    result = project.run("make", "docs")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    site = project.root / "site"
+    version = json.loads((project.root / "models" / "model.json").read_text())["model_version"]
+    assert version in (site / "model" / "model-card" / "index.html").read_text()
+    assert (site / "ml-test-score" / "index.html").is_file()
+    openapi = json.loads((site / "openapi.json").read_text())  # default strategies: the service
+    assert "/predict" in openapi["paths"]
 
 
 def test_minimal_project_runs_slices_on_demand(project: Project) -> None:

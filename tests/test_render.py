@@ -53,6 +53,9 @@ COMMON_FILES = {
     ".github/workflows/cd.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/ct.yml",
+    ".github/workflows/docs.yml",
+    "mkdocs.yml",
+    "docs/index.md",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",
@@ -109,6 +112,7 @@ STRATEGY_FILES = {
         ),
         *(f"deploy/k8s/base/{name}.yaml" for name in ("deployment", "service", "hpa", "pdb")),
         *ONNX_FILES,  # the service scores through the ONNX export
+        "docs/api.md",
     },
     "serverless": {
         "docker/serverless.Dockerfile",

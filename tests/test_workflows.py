@@ -167,6 +167,21 @@ def test_continuous_training_triggers_and_gate(workflows: Path) -> None:
     assert ct["concurrency"]["cancel-in-progress"] is False  # never kill a training run midway
 
 
+def test_docs_site_is_built_by_make_and_published_by_pages(workflows: Path) -> None:
+    docs = _load(workflows / "docs.yml")
+    build, publish = docs["jobs"]["build"], docs["jobs"]["publish"]
+    assert build["permissions"] == {"contents": "read"}
+    assert any(s.get("run") == "make install release-model docs" for s in build["steps"])
+    upload = next(s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "site/"
+    assert publish["needs"] == "build"
+    assert publish["environment"]["name"] == "github-pages"
+    assert publish["permissions"] == {"pages": "write", "id-token": "write"}
+    mkdocs = _load(workflows.parent.parent / "mkdocs.yml")
+    assert mkdocs["docs_dir"] == "build/docs" and mkdocs["site_dir"] == "site"
+    assert mkdocs["strict"] is True
+
+
 IMAGES = {
     "batch": "docker/batch.Dockerfile",
     "model_as_service": "docker/service.Dockerfile",
