@@ -242,8 +242,10 @@ def test_model_card_parses_and_matches_the_metrics(project: Project) -> None:
 
 
 def test_docs_site_builds_from_the_model_just_trained(project: Project) -> None:
-    result = project.run("make", "docs")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    # self-contained: under xdist each worker has its own project, trained or not
+    for target in ("train", "evaluate", "docs"):
+        result = project.run("make", target)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     site = project.root / "site"
     version = json.loads((project.root / "models" / "model.json").read_text())["model_version"]
     assert version in (site / "model" / "model-card" / "index.html").read_text()
