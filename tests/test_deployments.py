@@ -39,6 +39,8 @@ class Project:
         self.package = yaml.safe_load((root / ".copier-answers.yml").read_text())["package_name"]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
         self.env["MODEL_DIR"] = str(root / "models")
+        self.store = root / "prediction-store.db"
+        self.env["PREDICTION_STORE"] = f"sqlite:///{self.store}"
 
     def make(self, *targets: str) -> None:
         result = subprocess.run(
@@ -67,11 +69,26 @@ class Project:
             mapped.append(part)
         return mapped
 
-    def run(self, command: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, command: list[str], stdin: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` as the image would: from the project root (its WORKDIR)."""
         return subprocess.run(
-            command, cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True
+            command,
+            cwd=self.root,
+            env={**self.env, **env},
+            input=stdin,
+            capture_output=True,
+            text=True,
         )
+
+    def recorded(self, source: str) -> int:
+        """How many predictions ``source`` recorded in the prediction store."""
+        with sqlite3.connect(self.store) as connection:
+            query = "SELECT COUNT(*) FROM prediction_log WHERE source = ?"
+            (count,) = connection.execute(query, (source,)).fetchone()
+        connection.close()
+        return int(count)
 
     def records(self, n: int = 3) -> list[dict[str, float]]:
         raw = next((self.root / "data" / "raw").glob("*.csv"))
@@ -155,6 +172,9 @@ def test_service_image_command(project: Project) -> None:
         assert info["lineage"]["artifact_sha256"]
         with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
             assert b"predictions_total" in response.read()
+    assert (
+        project.recorded("service") == 3
+    )  # written by the background writer, at the latest on exit
 
 
 def test_host_app_image_command(project: Project) -> None:
@@ -166,6 +186,7 @@ def test_host_app_image_command(project: Project) -> None:
         assert status == 200
         assert len(body["predictions"]) == 2
         assert _request(f"{base}/score", {"records": [{"bad": 1}]})[0] == 422
+    assert project.recorded("host_app") == 2
 
 
 def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> None:
@@ -182,6 +203,7 @@ def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> No
             "SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id"
         ).fetchall()
     assert rows == [("r1", len(pd.read_csv(raw)))]
+    assert project.recorded("batch") == 2 * len(pd.read_csv(raw))  # each run's predictions
 
 
 def test_lambda_image_command_with_events(project: Project) -> None:
@@ -206,6 +228,7 @@ def test_lambda_image_command_with_events(project: Project) -> None:
     responses = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["statusCode"] for r in responses] == [200, 200, 400]
     assert len(json.loads(responses[0]["body"])["predictions"]) == 2
+    assert project.recorded("lambda") == 3
 
 
 def test_edge_image_command(project: Project) -> None:
@@ -223,6 +246,7 @@ def test_edge_image_command(project: Project) -> None:
     bad = project.run(command, '[{"x": 1}]')
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: record 0: missing")
+    assert project.recorded("edge") == 4  # the same table, written with sqlite3 alone
 
 
 POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
@@ -268,7 +292,8 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
     raw = str(next((project.root / "data" / "raw").glob("*.csv")))
     for run_id in ("a", "b", "a"):
         result = project.run(
-            [*command, raw, "--output-url", postgres, "--run-id", run_id, "--chunk-size", "100"]
+            [*command, raw, "--output-url", postgres, "--run-id", run_id, "--chunk-size", "100"],
+            PREDICTION_STORE=postgres,  # the prediction store in the same server, its own table
         )
         assert result.returncode == 0, result.stderr
     script = (
@@ -277,8 +302,11 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
         "with engine.connect() as c:\n"
         "    print(dict(c.execute(sa.text("
         "'SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id')).all()))\n"
+        "    print(c.execute(sa.text('SELECT COUNT(*) FROM prediction_log')).scalar())\n"
     )
     counts = project.run([str(project.root / ".venv/bin/python"), "-c", script, postgres])
     assert counts.returncode == 0, counts.stderr
     rows = len(pd.read_csv(raw))
-    assert counts.stdout.strip() == str({"a": rows, "b": rows})
+    outputs, recorded = counts.stdout.splitlines()
+    assert outputs == str({"a": rows, "b": rows})
+    assert recorded == str(3 * rows)

@@ -250,6 +250,7 @@ def test_docs_site_builds_from_the_model_just_trained(project: Project) -> None:
     version = json.loads((project.root / "models" / "model.json").read_text())["model_version"]
     assert version in (site / "model" / "model-card" / "index.html").read_text()
     assert (site / "ml-test-score" / "index.html").is_file()
+    assert "drift" in (site / "monitoring" / "index.html").read_text()
     openapi = json.loads((site / "openapi.json").read_text())  # default strategies: the service
     assert "/predict" in openapi["paths"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -142,3 +143,62 @@ def test_continuous_training_target_reports_and_opens_a_pull_request(
     assert "auth setup-git" in recorded
     assert "pr create --head ct/model-update" in recorded
     assert "--body-file reports/ct-summary.md" in recorded
+
+
+def test_continuous_monitoring_judges_the_store_and_alerts_once(
+    project: Path, tmp_path: Path
+) -> None:
+    """`make cm` over the prediction store, then `make cm-alert`, as cm.yml runs them: served
+    records need no action; shifted ones open one issue, then comment on it, and ask ct.yml to
+    retrain each time."""
+    store = tmp_path / "predictions.db"
+    env = {**_env(), "PREDICTION_STORE": f"sqlite:///{store}"}
+    served = _run(
+        project, "make", "batch-predict", f"OUTPUT_URL=sqlite:///{tmp_path}/out.db", env=env
+    )
+    assert served.returncode == 0, served.stdout + served.stderr
+    calm = _run(project, "make", "cm", env=env)
+    assert calm.returncode == 0, calm.stdout + calm.stderr
+    summary = project / "reports" / "monitoring" / "summary.json"
+    assert json.loads(summary.read_text())["action_needed"] is False
+
+    with sqlite3.connect(store) as connection:  # then the inputs shift by half
+        rows = connection.execute("SELECT inputs FROM prediction_log").fetchall()
+        shifted = [
+            json.dumps({k: v * 1.5 for k, v in json.loads(inputs).items()}) for (inputs,) in rows
+        ]
+        connection.executemany(
+            "INSERT INTO prediction_log (logged_at, source, model_version, inputs, prediction)"
+            " VALUES ('2030-01-01T00:00:00.000+00:00', 'test', 'v', ?, 0)",
+            [(text,) for text in shifted],
+        )
+    connection.close()
+    drifted = _run(project, "make", "cm", f"PREDICTION_STORE=sqlite:///{store}", env=env)
+    assert drifted.returncode == 0, drifted.stdout + drifted.stderr  # a verdict, not a failure
+    assert "ACTION NEEDED" in drifted.stdout
+    assert json.loads(summary.read_text())["action_needed"] is True
+
+    calls, listing = tmp_path / "gh-calls.txt", tmp_path / "open-issues.txt"
+    fake_gh = tmp_path / "bin" / "gh"
+    fake_gh.parent.mkdir()
+    fake_gh.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\n'
+        f'[ "$1 $2" = "issue list" ] && cat {listing} 2>/dev/null\nexit 0\n'
+    )
+    fake_gh.chmod(0o755)
+    env["PATH"] = f"{fake_gh.parent}:{env['PATH']}"
+    for _ in range(2):
+        alert = _run(project, "make", "cm-alert", env=env)
+        assert alert.returncode == 0, alert.stdout + alert.stderr
+        listing.write_text("7\n")  # from now on the issue exists
+    recorded = calls.read_text().splitlines()
+    creates = [c for c in recorded if c.startswith("issue create")]
+    assert len(creates) == 1 and "--label model-monitoring" in creates[0]
+    assert [c for c in recorded if c.startswith("issue comment")] == [
+        "issue comment 7 --body-file reports/monitoring/summary.md"
+    ]
+    dispatches = [c for c in recorded if c.startswith("api ")]
+    assert (
+        dispatches
+        == ["api --method POST repos/{owner}/{repo}/dispatches -f event_type=retrain"] * 2
+    )

@@ -52,6 +52,7 @@ COMMON_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/cd.yml",
     ".github/workflows/ci.yml",
+    ".github/workflows/cm.yml",
     ".github/workflows/ct.yml",
     ".github/workflows/docs.yml",
     "mkdocs.yml",
@@ -63,6 +64,7 @@ COMMON_FILES = {
     "Makefile",
     "README.md",
     "docs/ml-test-score.md",
+    "docs/monitoring.md",
     "model_card.yaml",
     "params.yaml",
     "pyproject.toml",
@@ -79,6 +81,7 @@ COMMON_FILES = {
     "tests/unit/test_cli.py",
     "tests/unit/test_config.py",
     "tests/unit/test_predict.py",
+    "tests/unit/test_store.py",
 }
 PACKAGE_MODULES = {
     "__init__.py",
@@ -95,6 +98,7 @@ PACKAGE_MODULES = {
     "quality.py",
     "py.typed",
     "schema.py",
+    "store.py",
     "train.py",
 }
 ONNX_FILES = (
@@ -279,7 +283,9 @@ def test_risk_category_shapes_the_gates(rendered: tuple[Path, dict[str, str]]) -
     assert ("model-card-check" in ci_line) is high
     assert ('pytest -m "not slices"' in makefile) is not high
     params = yaml.safe_load((root / "params.yaml").read_text())
-    assert params["serving"]["log_predictions"] is high
+    assert "serving" not in params  # the prediction store is configured by the environment
+    for page in (root / "docs" / "compliance").glob("record-keeping.md"):
+        assert "PREDICTION_STORE" in page.read_text()
     inputs = yaml.safe_load((root / "model_card.yaml").read_text())
     assert ("transparency_notice" in inputs) is (answers["risk_category"] == "limited")
     assert (root / "docs" / "compliance").is_dir() is high

@@ -167,11 +167,32 @@ def test_continuous_training_triggers_and_gate(workflows: Path) -> None:
     assert ct["concurrency"]["cancel-in-progress"] is False  # never kill a training run midway
 
 
+def test_continuous_monitoring_reports_alerts_and_dispatches_retraining(workflows: Path) -> None:
+    cm = _load(workflows / "cm.yml")
+    assert set(cm[True]) == {"schedule", "workflow_dispatch"}
+    job = cm["jobs"]["monitor"]
+    assert job["permissions"] == {"contents": "write", "issues": "write"}
+    assert job["env"]["PREDICTION_STORE"] == "${{ secrets.PREDICTION_STORE }}"
+    steps = job["steps"]
+    runs = [step.get("run") for step in steps]
+    assert runs.index("make install cm") < runs.index("make cm-alert")
+    upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "reports/monitoring/"
+    alert = next(s for s in steps if s.get("run") == "make cm-alert")
+    assert alert["if"] == "steps.verdict.outputs.action_needed == 'true'"
+    # the event it sends is the one continuous training listens for
+    ct = _load(workflows / "ct.yml")
+    makefile = (workflows.parent.parent / "Makefile").read_text()
+    event = re.search(r"dispatches\"? -f event_type=(\w+)", makefile)
+    assert event and ct[True]["repository_dispatch"]["types"] == [event.group(1)]
+
+
 def test_docs_site_is_built_by_make_and_published_by_pages(workflows: Path) -> None:
     docs = _load(workflows / "docs.yml")
     build, publish = docs["jobs"]["build"], docs["jobs"]["publish"]
-    assert build["permissions"] == {"contents": "read"}
-    assert any(s.get("run") == "make install release-model docs" for s in build["steps"])
+    assert build["permissions"] == {"contents": "read", "actions": "read"}
+    runs = [s.get("run") for s in build["steps"] if s.get("run")]
+    assert runs == ["make install release-model", "make monitoring-report", "make docs"]
     upload = next(s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "site/"
     assert publish["needs"] == "build"
