@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import render  # noqa: E402  (the same renderer the test suite uses)
 
 BATCH = r"""
-import re, resource, sqlite3, subprocess, sys, time
+import os, re, resource, sqlite3, subprocess, sys, time
 import pandas as pd
 package, csv, rows, db = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+recording = os.environ.get("PREDICTION_LOGGING", "on")
 start = time.perf_counter()
 result = subprocess.run([f".venv/bin/{package}", "batch-predict", csv, "--output-url",
                          f"sqlite:///{db}", "--run-id", "bench"], capture_output=True, text=True)
@@ -47,6 +48,12 @@ peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 with sqlite3.connect(db) as c:
     stored = c.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
 assert stored == rows, stored
+in_run = float(re.search(r" in ([\d.]+) s \(", result.stdout)[1])
+print(f"batch-predict, prediction store {recording}: {rows:,} rows in {elapsed:.1f} s end to end"
+      f" = {rows / elapsed:,.0f} rows/s (the run itself, without interpreter start-up and model"
+      f" load: {in_run:.1f} s = {rows / in_run:,.0f} rows/s), peak RSS {peak_mb:,.0f} MB")
+if recording == "off":
+    sys.exit(0)
 # Naive alternative: one predict() and one INSERT per row, on a sample.
 from importlib import import_module
 predictor = import_module(package).load_predictor("models")
@@ -59,10 +66,6 @@ for i, record in enumerate(sample.to_dict(orient="records")):
     naive_db.execute("INSERT INTO p VALUES (?, ?)", (i, float(value)))
     naive_db.commit()
 naive = len(sample) / (time.perf_counter() - t0)
-in_run = float(re.search(r" in ([\d.]+) s \(", result.stdout)[1])
-print(f"batch-predict: {rows:,} rows in {elapsed:.1f} s end to end = {rows / elapsed:,.0f} rows/s"
-      f" (the run itself, without interpreter start-up and model load: {in_run:.1f} s ="
-      f" {rows / in_run:,.0f} rows/s), peak RSS {peak_mb:,.0f} MB")
 print(f"naive row-by-row loop: {naive:,.0f} rows/s (2,000-row sample)"
       f" -> batch is {rows / elapsed / naive:,.0f}x faster")
 """
@@ -172,16 +175,20 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
             capture_output=True, text=True, check=True,
         ).stdout
     )  # fmt: skip
-    ours = _serve(
-        [str(project / ".venv/bin/uvicorn"), f"{package}.service:app", "--port", "8765",
-         "--workers", "2", "--log-level", "warning"],
-        "http://127.0.0.1:8765/ready", {**env, "MODEL_DIR": "models"}, project,
-    )  # fmt: skip
-    try:
-        runtime = json.load(urllib.request.urlopen("http://127.0.0.1:8765/model"))["runtime"]
-        mine = wrk("http://127.0.0.1:8765/predict", {"records": record}, seconds, tmp)
-    finally:
-        _stop(ours)
+    mine = {}
+    for recording in ("on", "off"):  # the prediction store's cost, in the same run
+        ours = _serve(
+            [str(project / ".venv/bin/uvicorn"), f"{package}.service:app", "--port", "8765",
+             "--workers", "2", "--log-level", "warning"],
+            "http://127.0.0.1:8765/ready",
+            {**env, "MODEL_DIR": "models", "PREDICTION_LOGGING": recording}, project,
+        )  # fmt: skip
+        try:
+            runtime = json.load(urllib.request.urlopen("http://127.0.0.1:8765/model"))["runtime"]
+            url = "http://127.0.0.1:8765/predict"
+            mine[recording] = wrk(url, {"records": record}, seconds, tmp)
+        finally:
+            _stop(ours)
     venv = tmp / "mlflow-venv"
     uv = [str(Path(sys.executable).parent / "uv")]
     subprocess.run([*uv, "venv", "-q", str(venv)], env=env, check=True)
@@ -210,11 +217,14 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
         alt = wrk("http://127.0.0.1:8766/invocations", {"dataframe_records": record}, seconds, tmp)
     finally:
         _stop(theirs)
-    for name, figures in ((f"service ({runtime}, 2 uvicorn workers)", mine),
-                          ("mlflow models serve (2 workers)", alt)):  # fmt: skip
+    for name, figures in (
+        (f"service ({runtime}, 2 uvicorn workers, prediction store on)", mine["on"]),
+        (f"service ({runtime}, 2 uvicorn workers, prediction store off)", mine["off"]),
+        ("mlflow models serve (2 workers)", alt),
+    ):
         print(f"{name}: {figures['rps']:,.0f} requests/s, p50 {figures['p50']:.2f} ms,"
               f" p99 {figures['p99']:.2f} ms (wrk, 16 connections, single records)")  # fmt: skip
-    ratio = mine["rps"] / alt["rps"]
+    ratio = mine["on"]["rps"] / alt["rps"]
     print(f"-> the service answers {ratio:,.0f}x the requests of mlflow models serve")
 
 
@@ -257,16 +267,17 @@ def main() -> int:
              str(args.rows)],
             check=True,
         )  # fmt: skip
-        for name, script, extra in (
-            ("batch", BATCH, [str(big), str(args.rows), str(Path(tmp) / "out.db")]),
-            ("edge", EDGE, [str(raw)]),
+        for name, script, extra, recording in (
+            ("batch", BATCH, [str(big), str(args.rows), str(Path(tmp) / "on.db")], "on"),
+            ("batch", BATCH, [str(big), str(args.rows), str(Path(tmp) / "off.db")], "off"),
+            ("edge", EDGE, [str(raw)], "off"),
         ):
             if name not in only:
                 continue
             result = subprocess.run(
                 [python, "-c", script, package, *extra],
                 cwd=project,
-                env=env,
+                env={**env, "PREDICTION_LOGGING": recording},
                 capture_output=True,
                 text=True,
             )

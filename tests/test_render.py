@@ -55,6 +55,7 @@ COMMON_FILES = {
     ".github/workflows/cm.yml",
     ".github/workflows/ct.yml",
     ".github/workflows/docs.yml",
+    ".github/workflows/template-sync.yml",
     "mkdocs.yml",
     "docs/index.md",
     ".gitignore",

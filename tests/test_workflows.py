@@ -187,6 +187,26 @@ def test_continuous_monitoring_reports_alerts_and_dispatches_retraining(workflow
     assert event and ct[True]["repository_dispatch"]["types"] == [event.group(1)]
 
 
+def test_ci_checks_conformance_and_template_sync_opens_a_pull_request(workflows: Path) -> None:
+    ci = _load(workflows / "ci.yml")
+    conformance = ci["jobs"]["conformance"]
+    assert conformance["permissions"] == {"contents": "read"}
+    assert [s.get("run") for s in conformance["steps"] if s.get("run")] == ["make template-check"]
+    sync = _load(workflows / "template-sync.yml")
+    assert set(sync[True]) == {"schedule", "workflow_dispatch"}
+    job = sync["jobs"]["sync"]
+    assert job["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "issues": "write",
+    }
+    checkout = next(s for s in job["steps"] if "actions/checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0  # copier update needs the project's history
+    (step,) = [s for s in job["steps"] if s.get("run")]
+    assert step["run"] == "make template-sync"
+    assert "TEMPLATE_SYNC_TOKEN" in step["env"]["GH_TOKEN"]
+
+
 def test_docs_site_is_built_by_make_and_published_by_pages(workflows: Path) -> None:
     docs = _load(workflows / "docs.yml")
     build, publish = docs["jobs"]["build"], docs["jobs"]["publish"]
