@@ -78,7 +78,7 @@ def test_cli_doc_lists_every_create_option() -> None:
 
 
 def test_exit_code_table_matches_the_errors() -> None:
-    table = dict(re.findall(r"^\| (\d) \| (.+?) \|$", CLI_DOC, flags=re.M))
+    table = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", CLI_DOC, flags=re.M))
     classes = [
         cls
         for cls in vars(errors).values()
