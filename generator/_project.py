@@ -44,9 +44,7 @@ def load_answers(project: Path) -> dict[str, Any]:
             f"{ANSWERS_FILE} is not valid YAML ({_first_line(exc)}); restore it from git history",
         ) from exc
     if not isinstance(answers, dict):
-        raise AnswersProblem(
-            "answers-unparseable", f"{ANSWERS_FILE} must be a mapping of answers"
-        )
+        raise AnswersProblem("answers-unparseable", f"{ANSWERS_FILE} must be a mapping of answers")
     missing = [key for key in ("_src_path", "_commit") if not answers.get(key)]
     if missing:
         raise AnswersProblem(

@@ -122,7 +122,7 @@ def update(
     new_ref = str(load_answers(project)["_commit"])
     candidates = [p for p in (*after.changed, *after.added, *after.unmerged) if p != ANSWERS_FILE]
     conflicts = sorted(set(after.unmerged) | set(conflicted_files(project, candidates)))
-    rejects = reject_files(project)
+    rejects = [r for r in reject_files(project) if not _already_applied(project, r)]
     return UpdateResult(
         project=project,
         from_ref=from_ref,
@@ -135,6 +135,37 @@ def update(
         rejects=tuple(rejects),
         warnings=caught,
     )
+
+
+def _already_applied(project: Path, reject: str) -> bool:
+    """Drop a ``.rej`` whose every hunk the file already holds (e.g. a migration's rename).
+
+    Copier's diff sees a file the migration moved as new on both sides, so ``git apply`` rejects
+    a hunk whose result is already in place. Such a ``.rej`` says nothing: remove it.
+    """
+    target = project / reject.removesuffix(".rej")
+    try:
+        text = (project / reject).read_text(encoding="utf-8")
+        lines = target.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    hunks: list[list[str]] = []
+    for line in text.splitlines():
+        if line.startswith("@@"):
+            hunks.append([])
+        elif hunks and line.startswith((" ", "+")):
+            hunks[-1].append(line[1:])
+        elif hunks and line.startswith("-"):
+            return False  # the hunk removes lines: applying it would change the file
+    if not hunks or not all(_contains(lines, hunk) for hunk in hunks):
+        return False
+    (project / reject).unlink()
+    return True
+
+
+def _contains(lines: list[str], block: list[str]) -> bool:
+    size = len(block)
+    return any(lines[i : i + size] == block for i in range(len(lines) - size + 1))
 
 
 def _target(

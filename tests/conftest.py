@@ -152,3 +152,35 @@ def template_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(clone, "commit", "--quiet", "--no-verify", "-m", "template v2.0.0")
     git(clone, "tag", "v2.0.0")
     return clone
+
+
+@pytest.fixture(scope="session")
+def release_projects(template_releases: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Committed projects made by `mlops-new create` from `template_releases`, by tag.
+
+    Tests copy them (`copy_project`) instead of rendering again: a render takes a second or two.
+    """
+    from generator._create import create
+
+    base = tmp_path_factory.mktemp("release-projects")
+    return {
+        tag: create(
+            base / tag, template=str(template_releases), vcs_ref=tag, defaults=True
+        ).destination
+        for tag in ("v1.0.0", "v2.0.0")
+    }
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A private copy of a generated project, git history included."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` outside `.git`, by relative path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
