@@ -6,6 +6,8 @@ with real changes between them; each test updates its own copy of a project made
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -101,20 +103,13 @@ def test_same_lines_conflict_as_a_rej_file(project: Path) -> None:
     params = project / "params.yaml"
     params.write_text(params.read_text().replace("\nseed: 42\n", "\nseed: 1234\n"))
     _commit(project)
-    result = update(project, vcs_ref="v1.1.0", conflict="rej", trust=True)
-    assert result.rejects == ("params.yaml.rej",)
+    result = _cli("update", project, "--vcs-ref", "v1.1.0", "--conflict", "rej", "--trust")
+    assert result.exit_code == 10, result.output  # type: ignore[attr-defined]
+    assert "rejected  params.yaml.rej" in result.stdout  # type: ignore[attr-defined]
     # Both versions are kept: the template's in the file, the user's rejected hunk beside it.
     assert "\nseed: 7\n" in params.read_text()
     assert "+seed: 1234" in (project / "params.yaml.rej").read_text()
-    cli = _cli("update", _rej_again(project), "--conflict", "rej", "--trust")
-    assert cli.exit_code == 10, cli.output  # type: ignore[attr-defined]
-
-
-def _rej_again(project: Path) -> Path:
-    """Start over from v1.0.0 with the same edit, to see the CLI's exit code in rej mode."""
-    git(project, "reset", "--quiet", "--hard", "HEAD")
-    git(project, "clean", "--quiet", "-fdx")
-    return project
+    assert not (project / "docs" / "home.md.rej").exists(), "the rename's no-op hunk is dropped"
 
 
 def test_a_file_the_user_deleted_stays_deleted(project: Path) -> None:
@@ -215,9 +210,8 @@ def _load(path: Path) -> object:
     return load_profile(path)
 
 
-def test_a_downgrade_is_refused(project: Path) -> None:
-    update(project, vcs_ref="v2.0.0", trust=True)
-    _commit(project, "template v2.0.0")
+def test_a_downgrade_is_refused(release_projects: dict[str, Path], tmp_path: Path) -> None:
+    project = copy_project(release_projects["v2.0.0"], tmp_path / "at-v2")
     before = tree(project)
     result = _cli("update", project, "--vcs-ref", "v1.1.0", "--trust")
     assert result.exit_code == 11, result.output  # type: ignore[attr-defined]
@@ -286,3 +280,37 @@ def test_the_v0_2_0_migration_keeps_old_projects_off_the_cloud(
     assert _answers(project)["_commit"] == "v0.2.0"
     cd = (project / ".github" / "workflows" / "cd.yml").read_text()
     assert ("Nothing is deployed from here (cloud: none)" in cd) is (expected == "none")
+
+
+def _documented_examples() -> list[tuple[list[str], int]]:
+    guide = (REPO_ROOT / "docs" / "organisation.md").read_text()
+    block = guide.split("\n## Examples\n", 1)[1].split("```console", 1)[1].split("```", 1)[0]
+    examples = []
+    for line in block.strip().splitlines():
+        command, _, comment = line.removeprefix("$ ").partition("  # ")
+        expected = re.search(r"exit (\d+)", comment)
+        examples.append((shlex.split(command)[1:], int(expected[1]) if expected else 0))
+    return examples
+
+
+def test_documented_examples_run_as_documented(
+    template_releases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator._create import create
+    from generator._profile import load_profile
+
+    example = (REPO_ROOT / "docs" / "acme-profile.yml").read_text()
+    profile = tmp_path / "acme-profile.yml"
+    profile.write_text(
+        example.replace(
+            "https://git.acme.example/platform/mlops-template.git", str(template_releases)
+        )
+    )
+    create(tmp_path / "old-model", vcs_ref="v1.0.0", defaults=True, profile=load_profile(profile))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLOPS_NEW_PROFILE", raising=False)
+    examples = _documented_examples()
+    assert len(examples) >= 7
+    for args, code in examples:
+        result = runner.invoke(app, args)
+        assert result.exit_code == code, (args, result.output)
