@@ -119,7 +119,13 @@ def update(
         unsafe=trust or _trusted(source, profile),
     )
     after = status(project)
-    new_ref = str(load_answers(project)["_commit"])
+    new_answers = load_answers(project)
+    new_ref = str(new_answers["_commit"])
+    ignored = sorted(set(data) - set(new_answers))
+    if ignored:
+        caught += (
+            f"--data {', '.join(ignored)} ignored: not a question of the template at {new_ref}",
+        )
     candidates = [p for p in (*after.changed, *after.added, *after.unmerged) if p != ANSWERS_FILE]
     conflicts = sorted(set(after.unmerged) | set(conflicted_files(project, candidates)))
     rejects = [r for r in reject_files(project) if not _already_applied(project, r)]

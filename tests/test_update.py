@@ -169,6 +169,10 @@ def test_answer_change_adds_a_strategys_files(project: Path) -> None:
     assert handler.is_file()
     assert _answers(project)["deployment_strategies"] == ["batch", "model_as_service", "serverless"]
     assert "added     src/my_ml_project/lambda_handler.py" in result.stdout  # type: ignore[attr-defined]
+    _commit(project, "serverless")
+    again = update(project, vcs_ref="v1.0.0", data={"colour": "blue"})
+    assert again.warnings == ("--data colour ignored: not a question of the template at v1.0.0",)
+    assert not again.touched
 
 
 def test_a_dirty_tree_is_refused_and_nothing_is_touched(project: Path) -> None:
