@@ -318,3 +318,20 @@ def test_documented_examples_run_as_documented(
     for args, code in examples:
         result = runner.invoke(app, args)
         assert result.exit_code == code, (args, result.output)
+
+
+def test_answer_change_at_the_latest_release_stays_there(
+    release_projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(release_projects["v2.0.0"], tmp_path / "at-v2")
+    result = update(project, data={"cloud": "none"})
+    assert (result.from_ref, result.to_ref) == ("v2.0.0", "v2.0.0")
+    assert _answers(project)["cloud"] == "none"
+    assert ".github/workflows/cd.yml" in result.changed
+    assert not result.has_conflicts
+
+
+def test_malformed_data_is_a_one_line_error(project: Path) -> None:
+    result = _cli("update", project, "--data", "no-equals-sign")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: --data expects KEY=VALUE")  # type: ignore[attr-defined]
