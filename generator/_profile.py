@@ -157,7 +157,7 @@ def _check_consistency(loaded: LoadedProfile) -> None:
                 f"profile {name}: locked.{key}: {value!r} is not among allowed.{key}"
                 f" ({', '.join(map(str, profile.allowed[key]))})"
             )
-        if key in profile.defaults and profile.defaults[key] != value:
+        if key in profile.defaults and not _same(profile.defaults[key], value):
             raise ProfileError(
                 f"profile {name}: defaults.{key} contradicts locked.{key}; keep only the lock"
             )
@@ -233,7 +233,7 @@ def policy_violations(
         if key in profile.locked:
             expected = profile.locked[key]
             value = coerce(answers[key], expected)
-            if value != expected:
+            if not _same(value, expected):
                 found.append(
                     (
                         "locked-answer",
@@ -329,6 +329,13 @@ def _absolute_source(source: str | None, base: Path) -> str | None:
         return source
     path = Path(source).expanduser()
     return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """Equal answers; a multi-select answer's order does not matter."""
+    if isinstance(value, list) and isinstance(expected, list):
+        return sorted(map(str, value)) == sorted(map(str, expected))
+    return bool(value == expected)
 
 
 def _outside(value: Any, allowed: list[Any]) -> bool:

@@ -196,3 +196,14 @@ def test_schema_is_json() -> None:
         "protected_files",
         "allowed_lag",
     }
+
+
+def test_locked_multi_select_ignores_order(tmp_path: Path) -> None:
+    from generator._profile import policy_violations
+
+    profile = tmp_path / "p.yml"
+    profile.write_text("locked:\n  deployment_strategies: [batch, edge]\n")
+    loaded = load_profile(profile)
+    assert policy_violations(loaded, {"deployment_strategies": "[edge, batch]"}) == []
+    (problem,) = policy_violations(loaded, {"deployment_strategies": ["batch"]})
+    assert problem[:2] == ("locked-answer", "deployment_strategies")
