@@ -24,12 +24,21 @@ from copier.errors import CopierError, UnsafeTemplateError
 from plumbum import ProcessExecutionError
 
 from generator import __version__
+from generator._profile import (
+    PROJECT_PROFILE,
+    LoadedProfile,
+    enforce,
+    merge_answers,
+    source_allowed,
+    validate_questions,
+)
 from generator._template import TemplateSource, resolve_template
 from generator.errors import (
     DestinationError,
     GitError,
     InvalidAnswerError,
     MlopsNewError,
+    PolicyError,
     TemplateError,
 )
 
@@ -84,21 +93,40 @@ def create(
     git: bool = True,
     existing_dir: bool = False,
     trust: bool = False,
+    profile: LoadedProfile | None = None,
 ) -> CreateResult:
     """Generate a project at ``destination`` and return what was made.
 
     ``existing_dir`` allows a non-empty destination; even then no existing file is overwritten:
     if the template would write a path that exists, nothing is written at all.
+
+    With a ``profile``, its template and ``vcs_ref`` are the defaults, its default answers sit
+    under ``data``, its locked answers win, and an answer it locks otherwise or does not allow
+    raises :class:`PolicyError` before anything is written. The profile is recorded in the
+    project as ``.mlops-new/profile.yml`` for ``check`` and ``update``.
     """
     destination = destination.expanduser().absolute()
     _check_destination(destination, existing_dir)
+    if profile is not None and template is None and profile.template is not None:
+        template, vcs_ref = profile.template, vcs_ref or profile.profile.vcs_ref
     source = resolve_template(template, vcs_ref)
-    answers_in = dict(data or {})
+    if not source_allowed(profile, source.src):
+        raise PolicyError(
+            f"template {source.src!r} is not allowed by the profile"
+            f" (allowed: {', '.join((profile.sources() if profile else None) or [])})"
+        )
+    answers_in = merge_answers(profile, dict(data or {}))
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        caught = _render(source, staging, answers_in, defaults=defaults, trust=trust)
+        caught, questions = _render(source, staging, answers_in, defaults=defaults, trust=trust)
         answers = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+        if profile is not None:
+            validate_questions(profile, questions)
+        _check_known(answers_in, questions)
+        if profile is not None:
+            enforce(profile, answers)
+            _record_profile(profile, staging)
         files = _list_files(staging)
         if destination.exists() and any(destination.iterdir()):
             commit = _merge_into(staging, destination, files, git=git, answers=answers)
@@ -133,7 +161,7 @@ def _render(
     *,
     defaults: bool,
     trust: bool,
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], dict[str, Any]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -161,16 +189,35 @@ def _render(
         except ProcessExecutionError as exc:
             detail = _one_line(exc.stderr or str(exc))
             raise TemplateError(f"cannot read template {source.src!r}: {detail}") from exc
-    questions = set(worker.template.questions_data)
-    unknown = sorted(set(data) - questions)
+    messages = tuple(
+        _one_line(w.message) for w in caught if issubclass(w.category, copier.errors.CopierWarning)
+    )
+    return messages, dict(worker.template.questions_data)
+
+
+def _check_known(data: Mapping[str, Any], questions: Mapping[str, Any]) -> None:
+    unknown = sorted(set(data) - set(questions))
     if unknown:
         raise InvalidAnswerError(
             f"unknown question {', '.join(map(repr, unknown))}; "
             f"the template asks: {', '.join(sorted(questions))}"
         )
-    return tuple(
-        _one_line(w.message) for w in caught if issubclass(w.category, copier.errors.CopierWarning)
+
+
+def _record_profile(profile: LoadedProfile, root: Path) -> None:
+    """Write the profile (template path made absolute) into the project for check/update."""
+    settings = profile.profile.model_dump(exclude_defaults=True)
+    if profile.template is not None:
+        settings["template"] = profile.template
+    target = root / PROJECT_PROFILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# Organisation profile applied by mlops-new create (from {profile.path.name}).\n"
+        "# `mlops-new check` and `mlops-new update` read it unless --profile or\n"
+        "# MLOPS_NEW_PROFILE names the organisation's canonical copy (recommended in CI).\n"
     )
+    body = yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
+    target.write_text(header + body, encoding="utf-8")
 
 
 def _list_files(root: Path) -> tuple[str, ...]:

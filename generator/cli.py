@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from generator import __version__
-from generator.errors import MlopsNewError, UsageError
+from generator.errors import MlopsNewError, UpdateConflict, UsageError
+
+if TYPE_CHECKING:
+    from generator._update import UpdateResult
 
 app = typer.Typer(
     name="mlops-new",
@@ -23,6 +28,30 @@ app = typer.Typer(
 )
 
 DEBUG_ENV = "MLOPS_NEW_DEBUG"
+
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        metavar="FILE",
+        help="Organisation profile (default: $MLOPS_NEW_PROFILE, else the project's"
+        " .mlops-new/profile.yml).",
+    ),
+]
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
+]
+
+
+class ConflictMode(StrEnum):
+    inline = "inline"
+    rej = "rej"
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 @contextmanager
@@ -68,10 +97,7 @@ def create(
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Use default answers instead of asking.")
     ] = False,
-    data: Annotated[
-        list[str] | None,
-        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
-    ] = None,
+    data: DataOption = None,
     template: Annotated[
         str | None,
         typer.Option(help="Template path or git URL (default: mlops-new's own template)."),
@@ -92,14 +118,17 @@ def create(
     trust: Annotated[
         bool, typer.Option("--trust", help="Allow a template's tasks and Jinja extensions.")
     ] = False,
+    profile: ProfileOption = None,
 ) -> None:
     """Create a new project from the template."""
     # Imported here so that `--version` and `--help` do not pay for importing Copier.
     from generator._create import create as create_project
     from generator._create import parse_data
+    from generator._profile import find_profile
 
     with _user_errors():
         answers = parse_data(data or [])
+        loaded = find_profile(profile)
         if not defaults and not sys.stdin.isatty():
             raise UsageError(
                 "no terminal to ask questions on: pass --defaults and answer with --data KEY=VALUE"
@@ -114,6 +143,7 @@ def create(
             git=git,
             existing_dir=existing_dir,
             trust=trust,
+            profile=loaded,
         )
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -125,7 +155,117 @@ def create(
         typer.echo("Added to an existing git repository: review and commit the new files")
     else:
         typer.echo("No git repository made (--no-git): run 'git init' and commit before updating")
+    if loaded is not None:
+        typer.echo(f"Applied profile {loaded.path} (recorded in .mlops-new/profile.yml)")
     typer.echo(f"Next: cd {destination} && make ci")
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="Project to update.")] = Path(),
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", help="Template tag, branch or commit (default: latest tag)."),
+    ] = None,
+    data: DataOption = None,
+    conflict: Annotated[
+        ConflictMode,
+        typer.Option(
+            "--conflict",
+            help="Conflicts as markers in the file (inline) or as .rej files beside it (rej).",
+        ),
+    ] = ConflictMode.inline,
+    profile: ProfileOption = None,
+    trust: Annotated[
+        bool,
+        typer.Option("--trust", help="Allow the template's migrations, tasks and extensions."),
+    ] = False,
+) -> None:
+    """Update a project to a newer template version (or change its answers)."""
+    from generator._create import parse_data
+    from generator._profile import find_profile
+    from generator._update import update as update_project
+
+    with _user_errors():
+        answers = parse_data(data or [])
+        loaded = find_profile(profile, path.expanduser().absolute())
+        result = update_project(
+            path,
+            vcs_ref=vcs_ref,
+            data=answers,
+            conflict=conflict.value,
+            profile=loaded,
+            trust=trust,
+        )
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    _print_update(result)
+    if result.has_conflicts:
+        count = len(result.conflicts) + len(result.rejects)
+        how = "resolve the conflict markers" if result.conflicts else "apply the .rej hunks by hand"
+        typer.echo(
+            f"error: {count} file(s) in conflict; {how}, then `git add` and commit",
+            err=True,
+        )
+        raise typer.Exit(UpdateConflict.exit_code)
+
+
+def _print_update(result: UpdateResult) -> None:
+    if result.up_to_date:
+        typer.echo(f"Already at {result.from_ref}, the latest template version: nothing to do")
+        return
+    if result.from_ref == result.to_ref:
+        typer.echo(f"Re-rendered template {result.to_ref} with the new answers")
+    else:
+        typer.echo(f"Updated from template {result.from_ref} to {result.to_ref}")
+    typer.echo(
+        f"  {len(result.changed)} changed, {len(result.added)} added,"
+        f" {len(result.removed)} removed, {len(result.conflicts) + len(result.rejects)} in conflict"
+    )
+    rows = [
+        *(("changed", p) for p in result.changed),
+        *(("added", p) for p in result.added),
+        *(("removed", p) for p in result.removed),
+        *(("renamed", f"{old} -> {new}") for old, new in result.renamed),
+        *(("conflict", p) for p in result.conflicts),
+        *(("rejected", p) for p in result.rejects),
+    ]
+    for label, name in rows:
+        typer.echo(f"  {label:<9} {name}")
+    if not result.has_conflicts:
+        typer.echo("Review with `git diff`, then commit; nothing was committed for you")
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="Project to check.")] = Path(),
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for tools.")
+    ] = OutputFormat.text,
+    profile: ProfileOption = None,
+    trust: Annotated[
+        bool,
+        typer.Option("--trust", help="Allow the template's Jinja extensions in the fresh render."),
+    ] = False,
+) -> None:
+    """Check a project against its template and profile: exit 0 conforms, 1 violation,
+    2 only an update is available."""
+    from generator._check import check as check_project
+    from generator._profile import find_profile
+
+    with _user_errors():
+        loaded = find_profile(profile, path.expanduser().absolute())
+        report = check_project(path, profile=loaded, trust=trust)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for finding in report.findings:
+            typer.echo(f"{finding.severity:<9} {finding.kind:<19} {finding.message}")
+        version = report.current or "unknown"
+        latest = f", latest {report.latest}" if report.latest else ""
+        where = f", profile {report.profile}" if report.profile else ", no profile"
+        typer.echo(f"{report.status} (template {version}{latest}{where})")
+    raise typer.Exit(report.exit_code)
 
 
 def main() -> None:

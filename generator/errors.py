@@ -10,6 +10,14 @@ Exit codes (documented in docs/cli.md):
     4  destination problem (is a file, not empty, would overwrite a file)
     5  template problem (missing, not a Copier template, not a git repository, bad ref)
     6  git failed while creating the initial commit
+    7  organisation profile cannot be read or is invalid
+    8  an answer the profile locks to another value or does not allow
+    9  update refused: the project has uncommitted changes
+   10  update finished but files remain in conflict
+   11  update impossible (not a project, not git, downgrade, migrations not trusted, copier failed)
+
+`mlops-new check` has its own result codes (0 conforms, 1 violation, 2 only an update is
+available); its errors (e.g. an invalid profile) use the codes above.
 """
 
 
@@ -47,3 +55,33 @@ class GitError(MlopsNewError):
     """A git command needed to set up the project failed."""
 
     exit_code = 6
+
+
+class ProfileError(MlopsNewError):
+    """The organisation profile is missing, not YAML, or does not match its schema."""
+
+    exit_code = 7
+
+
+class PolicyError(MlopsNewError):
+    """An answer contradicts a locked answer of the profile or is not among its allowed values."""
+
+    exit_code = 8
+
+
+class DirtyTreeError(MlopsNewError):
+    """The project has uncommitted changes, so an update could not be told apart from them."""
+
+    exit_code = 9
+
+
+class UpdateConflict(MlopsNewError):
+    """The update finished, but some files hold conflict markers or ``*.rej`` files remain."""
+
+    exit_code = 10
+
+
+class UpdateError(MlopsNewError):
+    """The project cannot be updated (not a project or git repository, downgrade, ...)."""
+
+    exit_code = 11

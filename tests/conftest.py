@@ -100,3 +100,87 @@ def tool(name: str) -> str:
     found = shutil.which(name)
     assert found, f"{name} is not installed: run `python3 dev.py test` to set up .venv"
     return found
+
+
+#: What the template repository of `template_releases` changes in each release after v1.0.0.
+RENAME_MIGRATION = """_migrations:
+  - version: v1.1.0
+    when: "{{ _stage == 'before' }}"
+    command: "[ ! -f docs/index.md ] || git mv -f docs/index.md docs/home.md"
+"""
+
+
+@pytest.fixture(scope="session")
+def template_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git copy of this repository's working tree with three releases of real changes.
+
+    v1.0.0 is the working tree. v1.1.0 adds lines to `.editorconfig`, changes `seed` in
+    `params.yaml`, deletes `.dockerignore`, renames `docs/index.md` to `docs/home.md` (with a
+    `_migrations` entry that moves a project's file) and adds `CONTRIBUTING.md`. v2.0.0 changes
+    `.editorconfig` again and adds `SECURITY.md`.
+    """
+    clone = tmp_path_factory.mktemp("releases") / "template"
+    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "demo", "*.pyc")
+    shutil.copytree(REPO_ROOT, clone, ignore=ignore)
+    git(clone, "init", "--quiet", "--initial-branch=main")
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "--no-verify", "-m", "template v1.0.0")
+    git(clone, "tag", "v1.0.0")
+
+    tpl = clone / "templates"
+    editorconfig = tpl / ".editorconfig"
+    editorconfig.write_text(editorconfig.read_text() + "\n[*.sql]\nindent_size = 2\n")
+    params = tpl / "params.yaml.jinja"
+    params.write_text(params.read_text().replace("\nseed: 42\n", "\nseed: 7\n", 1))
+    (tpl / ".dockerignore.jinja").unlink()
+    (tpl / "docs" / "index.md.jinja").rename(tpl / "docs" / "home.md.jinja")
+    (tpl / "CONTRIBUTING.md.jinja").write_text("# Contributing to {{ project_name }}\n")
+    config = clone / "copier.yml"
+    text = config.read_text()
+    if "\n_migrations:\n" in text:
+        text = text.replace("\n_migrations:\n", "\n" + RENAME_MIGRATION, 1)
+    else:
+        text += "\n" + RENAME_MIGRATION
+    config.write_text(text)
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "--no-verify", "-m", "template v1.1.0")
+    git(clone, "tag", "v1.1.0")
+
+    editorconfig.write_text(editorconfig.read_text() + "\n[*.toml]\nindent_size = 4\n")
+    (tpl / "SECURITY.md").write_text("# Security\n\nReport vulnerabilities privately.\n")
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "--no-verify", "-m", "template v2.0.0")
+    git(clone, "tag", "v2.0.0")
+    return clone
+
+
+@pytest.fixture(scope="session")
+def release_projects(template_releases: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Committed projects made by `mlops-new create` from `template_releases`, by tag.
+
+    Tests copy them (`copy_project`) instead of rendering again: a render takes a second or two.
+    """
+    from generator._create import create
+
+    base = tmp_path_factory.mktemp("release-projects")
+    return {
+        tag: create(
+            base / tag, template=str(template_releases), vcs_ref=tag, defaults=True
+        ).destination
+        for tag in ("v1.0.0", "v2.0.0")
+    }
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A private copy of a generated project, git history included."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` outside `.git`, by relative path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
