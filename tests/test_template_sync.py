@@ -115,3 +115,33 @@ def test_template_sync_with_conflicts_opens_then_comments_on_one_issue(
     assert len(creates) == 1 and "--label template-update" in creates[0]
     assert "issue comment 12 --body-file reports/template-update.md" in recorded
     assert not any(c.startswith("pr create") for c in recorded)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "hook"),
+    [
+        (
+            "notes.md",
+            "<<<<<<< before\nmine\n=======\ntheirs\n>>>>>>> after\n",
+            "no-conflict-markers",
+        ),
+        ("Makefile.rej", "@@ -1 +1 @@\n-old\n+new\n", "no-rej-files"),
+    ],
+    ids=["conflict-markers", "rej-file"],
+)
+def test_pre_commit_blocks_what_an_unresolved_update_leaves(
+    release_projects: dict[str, Path], tmp_path: Path, name: str, content: str, hook: str
+) -> None:
+    """The generated pre-commit hooks are local (no download) and refuse conflict leftovers."""
+    project = copy_project(release_projects["v2.0.0"], tmp_path / "project")
+    (project / name).write_text(content)
+    (project / "clean.md").write_text("# Nothing to resolve\n\n=======\n")  # a setext rule is fine
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache")}
+    command = [str(Path(sys.executable).parent / "pre-commit"), "run", hook, "--files"]
+    blocked = subprocess.run([*command, name], cwd=project, env=env, capture_output=True, text=True)
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert name in blocked.stdout
+    passed = subprocess.run(
+        [*command, "clean.md"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert passed.returncode == 0, passed.stdout + passed.stderr
