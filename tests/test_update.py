@@ -208,6 +208,18 @@ def test_a_locked_answer_cannot_be_changed_by_update(project: Path, tmp_path: Pa
     assert tree(project) == before
 
 
+def test_a_template_the_profile_does_not_allow_is_not_updated_from(
+    project: Path, tmp_path: Path
+) -> None:
+    profile = tmp_path / "acme.yml"
+    profile.write_text("allowed_sources: [https://git.acme.example/platform/mlops-template.git]\n")
+    before = tree(project)
+    result = _cli("update", project, "--profile", profile, "--trust")
+    assert result.exit_code == 8, result.output  # type: ignore[attr-defined]
+    assert "is not allowed by the profile" in result.stderr  # type: ignore[attr-defined]
+    assert tree(project) == before
+
+
 def _load(path: Path) -> object:
     from generator._profile import load_profile
 
