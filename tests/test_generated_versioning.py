@@ -177,6 +177,10 @@ def test_continuous_monitoring_judges_the_store_and_alerts_once(
     assert drifted.returncode == 0, drifted.stdout + drifted.stderr  # a verdict, not a failure
     assert "ACTION NEEDED" in drifted.stdout
     assert json.loads(summary.read_text())["action_needed"] is True
+    site = _run(project, "make", "docs", env=env)  # the site's Monitoring page shows the report
+    assert site.returncode == 0, site.stdout + site.stderr
+    assert "Latest report" in (project / "site" / "monitoring" / "index.html").read_text()
+    assert (project / "site" / "monitoring-report.html").is_file()
 
     calls, listing = tmp_path / "gh-calls.txt", tmp_path / "open-issues.txt"
     fake_gh = tmp_path / "bin" / "gh"
@@ -202,3 +206,6 @@ def test_continuous_monitoring_judges_the_store_and_alerts_once(
         dispatches
         == ["api --method POST repos/{owner}/{repo}/dispatches -f event_type=retrain"] * 2
     )
+    fetched = _run(project, "make", "monitoring-report", env=env)  # as docs.yml runs it
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert "run download --name monitoring-report --dir reports/monitoring" in calls.read_text()

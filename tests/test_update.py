@@ -261,6 +261,10 @@ def test_not_a_project_or_not_git(tmp_path: Path, project: Path) -> None:
         update(project)
 
 
+#: The commit tagged v0.1.0, the first release (its tag may be missing from a shallow CI clone).
+V0_1_0_COMMIT = "83946bb362bec83dd64f025a16b2b1b7912adbde"
+
+
 @pytest.fixture(scope="module")
 def real_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository with its history (v0.1.0) and the working tree committed as v0.2.0."""
@@ -273,7 +277,9 @@ def real_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO_ROOT, clone, ignore=ignore, dirs_exist_ok=True)
     git(clone, "add", "-A")
     git(clone, "commit", "--quiet", "--no-verify", "--allow-empty", "-m", "next release")
-    git(clone, "tag", "v0.2.0")
+    if not git(clone, "tag", "--list", "v0.1.0"):  # a clone made without tags
+        git(clone, "tag", "v0.1.0", V0_1_0_COMMIT)
+    git(clone, "tag", "--force", "v0.2.0")  # the working tree is the release under test
     return clone
 
 
