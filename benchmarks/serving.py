@@ -8,9 +8,11 @@ then measures in the project's own environment:
   `wrk`; 16 connections, 2 threads, on the same machine) against `uvicorn --workers 2`, then the
   same model saved with MLflow and served by `mlflow models serve --workers 2` (installed into a
   throwaway virtual environment); goal p99 <= 10 ms at >= 1,000 requests/s and >= 20x MLflow;
+  the service runs twice, recording every prediction in the prediction store and not;
 - batch: rows/s and peak memory (max RSS) of `<package> batch-predict` scoring a CSV of --rows
   rows into SQLite, against a naive loop that predicts and inserts one row at a time (timed on a
-  sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size;
+  sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size; with
+  and without recording a sample of each chunk in the prediction store;
 - edge: single-record latency of the ONNX runtime (`edge.EdgeModel.predict`) against
   scikit-learn's `predict` on the same record (median and p99 over 2,000 calls).
 """
