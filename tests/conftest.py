@@ -82,17 +82,42 @@ def render_project(tmp_path: Path) -> Callable[..., Path]:
     return _render
 
 
-@pytest.fixture(scope="session")
-def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repository holding this repository's working tree as one commit tagged v1.0.0."""
-    clone = tmp_path_factory.mktemp("template") / "mlops-new"
-    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "demo", "*.pyc")
-    shutil.copytree(REPO_ROOT, clone, ignore=ignore)
+#: What a copy of this repository's working tree leaves out.
+NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "demo", "*.pyc")
+
+
+def working_tree_repository(clone: Path) -> Path:
+    """A new git repository at ``clone`` holding this repository's working tree as one commit
+    tagged v1.0.0."""
+    shutil.copytree(REPO_ROOT, clone, ignore=NOT_TEMPLATE)
     git(clone, "init", "--quiet", "--initial-branch=main")
     git(clone, "add", "-A")
     git(clone, "commit", "--quiet", "--no-verify", "-m", "template v1.0.0")
     git(clone, "tag", "v1.0.0")
     return clone
+
+
+@pytest.fixture(scope="session")
+def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository holding this repository's working tree as one commit tagged v1.0.0."""
+    return working_tree_repository(tmp_path_factory.mktemp("template") / "mlops-new")
+
+
+def fake_gh(folder: Path) -> tuple[Path, Path]:
+    """A stand-in for the GitHub CLI at ``folder/bin/gh`` that records its arguments in
+    ``folder/gh-calls.txt``; `pr view` fails (no pull request yet) and `issue list` prints
+    ``folder/open-issues.txt`` once a test writes it. Returns (calls file, open-issues file)."""
+    calls, listing = folder / "gh-calls.txt", folder / "open-issues.txt"
+    fake = folder / "bin" / "gh"
+    fake.parent.mkdir()
+    fake.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\n'
+        '[ "$1 $2" = "pr view" ] && exit 1\n'
+        f'[ "$1 $2" = "issue list" ] && cat {listing} 2>/dev/null\n'
+        "exit 0\n"
+    )
+    fake.chmod(0o755)
+    return calls, listing
 
 
 def tool(name: str) -> str:
@@ -119,13 +144,7 @@ def template_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     `_migrations` entry that moves a project's file) and adds `CONTRIBUTING.md`. v2.0.0 changes
     `.editorconfig` again and adds `SECURITY.md`.
     """
-    clone = tmp_path_factory.mktemp("releases") / "template"
-    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "demo", "*.pyc")
-    shutil.copytree(REPO_ROOT, clone, ignore=ignore)
-    git(clone, "init", "--quiet", "--initial-branch=main")
-    git(clone, "add", "-A")
-    git(clone, "commit", "--quiet", "--no-verify", "-m", "template v1.0.0")
-    git(clone, "tag", "v1.0.0")
+    clone = working_tree_repository(tmp_path_factory.mktemp("releases") / "template")
 
     tpl = clone / "templates"
     editorconfig = tpl / ".editorconfig"

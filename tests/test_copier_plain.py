@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import git, tool
+from tests.conftest import git, tool, tree
 
 
 def _copier(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -17,14 +17,6 @@ def _copier(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
-
-
-def _tree(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): p.read_text()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
 
 
 def test_copy_then_update_brings_template_change_and_keeps_user_edit(
@@ -65,8 +57,8 @@ def test_copy_then_update_brings_template_change_and_keeps_user_edit(
     _copier(
         tmp_path, "copy", "--trust", "--defaults", "--data", "project_name=Plain", template, fresh
     )
-    updated, expected = _tree(project), _tree(fresh)
-    assert updated.pop("README.md").replace("\nOur team's notes.\n", "") == expected.pop(
+    updated, expected = tree(project), tree(fresh)
+    assert updated.pop("README.md").replace(b"\nOur team's notes.\n", b"") == expected.pop(
         "README.md"
     )
     assert updated == expected

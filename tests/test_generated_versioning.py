@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import git
+from tests.conftest import fake_gh, git
 from tests.test_generated_ci import _env, _generate, _run
 
 # One project for the module, so its tests share one worker.
@@ -122,15 +122,9 @@ def test_continuous_training_target_reports_and_opens_a_pull_request(
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
     git(project, "remote", "add", "origin", str(origin))
-    calls = tmp_path / "gh-calls.txt"
-    fake_gh = tmp_path / "bin" / "gh"
-    fake_gh.parent.mkdir()
-    fake_gh.write_text(
-        f'#!/bin/sh\necho "$*" >> {calls}\n[ "$1 $2" = "pr view" ] && exit 1\nexit 0\n'
-    )
-    fake_gh.chmod(0o755)
+    calls, _ = fake_gh(tmp_path)
     env = _env()
-    env["PATH"] = f"{fake_gh.parent}:{env['PATH']}"
+    env["PATH"] = f"{tmp_path / 'bin'}:{env['PATH']}"
     result = _run(project, "make", "ct-pull-request", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     pushed = subprocess.run(
@@ -182,15 +176,8 @@ def test_continuous_monitoring_judges_the_store_and_alerts_once(
     assert "Latest report" in (project / "site" / "monitoring" / "index.html").read_text()
     assert (project / "site" / "monitoring-report.html").is_file()
 
-    calls, listing = tmp_path / "gh-calls.txt", tmp_path / "open-issues.txt"
-    fake_gh = tmp_path / "bin" / "gh"
-    fake_gh.parent.mkdir()
-    fake_gh.write_text(
-        f'#!/bin/sh\necho "$*" >> {calls}\n'
-        f'[ "$1 $2" = "issue list" ] && cat {listing} 2>/dev/null\nexit 0\n'
-    )
-    fake_gh.chmod(0o755)
-    env["PATH"] = f"{fake_gh.parent}:{env['PATH']}"
+    calls, listing = fake_gh(tmp_path)
+    env["PATH"] = f"{tmp_path / 'bin'}:{env['PATH']}"
     for _ in range(2):
         alert = _run(project, "make", "cm-alert", env=env)
         assert alert.returncode == 0, alert.stdout + alert.stderr

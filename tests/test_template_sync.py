@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, git
+from tests.conftest import copy_project, fake_gh, git
 
 MLOPS_NEW = str(Path(sys.executable).parent / "mlops-new")
 
@@ -28,19 +28,8 @@ def project(release_projects: dict[str, Path], tmp_path: Path) -> Path:
 
 @pytest.fixture
 def gh(tmp_path: Path) -> tuple[Path, Path]:
-    """A fake `gh`: records its arguments; `pr view` fails and `issue list` prints the file
-    open-issues.txt until a test writes it. Returns (calls file, open-issues file)."""
-    calls, listing = tmp_path / "gh-calls.txt", tmp_path / "open-issues.txt"
-    fake = tmp_path / "bin" / "gh"
-    fake.parent.mkdir()
-    fake.write_text(
-        f'#!/bin/sh\necho "$*" >> {calls}\n'
-        f'[ "$1 $2" = "pr view" ] && [ ! -f {tmp_path}/pr-open ] && exit 1\n'
-        f'[ "$1 $2" = "issue list" ] && cat {listing} 2>/dev/null\n'
-        "exit 0\n"
-    )
-    fake.chmod(0o755)
-    return calls, listing
+    """The fake `gh` of conftest.fake_gh: (calls file, open-issues file)."""
+    return fake_gh(tmp_path)
 
 
 def _make(project: Path, target: str, gh_bin: Path | None = None) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from generator._update import update
 from generator.cli import app
 from generator.errors import DirtyTreeError, PolicyError, UpdateError
-from tests.conftest import REPO_ROOT, copy_project, git, render, tree
+from tests.conftest import NOT_TEMPLATE, REPO_ROOT, copy_project, git, render, tree
 
 runner = CliRunner()
 
@@ -273,8 +273,7 @@ def real_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for item in clone.iterdir():
         if item.name != ".git":
             shutil.rmtree(item) if item.is_dir() else item.unlink()
-    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "demo", "*.pyc")
-    shutil.copytree(REPO_ROOT, clone, ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(REPO_ROOT, clone, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
     git(clone, "add", "-A")
     git(clone, "commit", "--quiet", "--no-verify", "--allow-empty", "-m", "next release")
     if not git(clone, "tag", "--list", "v0.1.0"):  # a clone made without tags
