@@ -19,7 +19,7 @@ from copier.errors import CopierError
 from plumbum import ProcessExecutionError
 
 from generator._create import _one_line
-from generator._profile import LoadedProfile, policy_violations, protected, source_allowed
+from generator._profile import LoadedProfile, policy_violations, protected, refused_source
 from generator._project import (
     AnswersProblem,
     conflicted_files,
@@ -126,16 +126,10 @@ def check(
         return CheckReport(project, (first, *markers), profile=profile_path)
 
     source, commit = str(answers["_src_path"]), str(answers["_commit"])
-    if not source_allowed(profile, source):
-        allowed = ", ".join((profile.sources() if profile else None) or [])
-        findings.append(
-            Finding(
-                "source-not-allowed",
-                f"template {source!r} is not allowed by the profile (allowed: {allowed});"
-                " regenerate from the organisation's template",
-                ".copier-answers.yml",
-            )
-        )
+    refusal = refused_source(profile, source)
+    if refusal:
+        fix = "; regenerate from the organisation's template"
+        findings.append(Finding("source-not-allowed", refusal + fix, ".copier-answers.yml"))
     for kind, key, message in policy_violations(profile, user_answers(answers)):
         fix = (
             f"; run `mlops-new update --data {key}=...` with an allowed value"

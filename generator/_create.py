@@ -29,7 +29,7 @@ from generator._profile import (
     LoadedProfile,
     enforce,
     merge_answers,
-    source_allowed,
+    refused_source,
     validate_questions,
 )
 from generator._template import TemplateSource, resolve_template
@@ -110,11 +110,9 @@ def create(
     if profile is not None and template is None and profile.template is not None:
         template, vcs_ref = profile.template, vcs_ref or profile.profile.vcs_ref
     source = resolve_template(template, vcs_ref)
-    if not source_allowed(profile, source.src):
-        raise PolicyError(
-            f"template {source.src!r} is not allowed by the profile"
-            f" (allowed: {', '.join((profile.sources() if profile else None) or [])})"
-        )
+    refusal = refused_source(profile, source.src)
+    if refusal:
+        raise PolicyError(refusal)
     answers_in = merge_answers(profile, dict(data or {}))
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))

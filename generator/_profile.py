@@ -294,6 +294,14 @@ def source_allowed(loaded: LoadedProfile | None, source: str) -> bool:
     return allowed is None or normalise_source(source) in allowed
 
 
+def refused_source(loaded: LoadedProfile | None, source: str) -> str | None:
+    """Why the profile refuses ``source`` as a template, or None when it allows it."""
+    if source_allowed(loaded, source):
+        return None
+    allowed = ", ".join((loaded.sources() if loaded else None) or [])
+    return f"template {source!r} is not allowed by the profile (allowed: {allowed})"
+
+
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """A project-relative glob: ``*``/``?`` stay within a folder, ``**`` crosses folders."""
     out, i = [], 0

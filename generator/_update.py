@@ -19,7 +19,7 @@ from packaging.version import Version
 from plumbum import ProcessExecutionError
 
 from generator._create import _ANSWER_ERRORS, _one_line
-from generator._profile import LoadedProfile, enforce, normalise_source, source_allowed
+from generator._profile import LoadedProfile, enforce, normalise_source, refused_source
 from generator._project import (
     ANSWERS_FILE,
     AnswersProblem,
@@ -98,12 +98,9 @@ def update(
     enforce(profile, {**answers, **data}, keys=list(data))
 
     source, from_ref = str(answers["_src_path"]), str(answers["_commit"])
-    if not source_allowed(profile, source):
-        raise PolicyError(
-            f"the project's template {source!r} is not allowed by the profile"
-            f" (allowed: {', '.join((profile.sources() if profile else None) or [])});"
-            " nothing was updated"
-        )
+    refusal = refused_source(profile, source)
+    if refusal:
+        raise PolicyError(f"{refusal}; nothing was updated")
     current = parse_version(from_ref)
     target_ref, target = _target(source, vcs_ref, current)
     if current is not None and target is not None and target < current:
