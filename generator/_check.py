@@ -18,7 +18,7 @@ import copier
 from copier.errors import CopierError
 from plumbum import ProcessExecutionError
 
-from generator._create import _one_line
+from generator._create import _list_files, _one_line
 from generator._profile import LoadedProfile, policy_violations, protected, refused_source
 from generator._project import (
     AnswersProblem,
@@ -251,12 +251,7 @@ def _protected(
                 f" ({detail})"
             )
             return [Finding("source-unreachable", message, ".copier-answers.yml")], []
-        rendered = sorted(
-            p.relative_to(fresh).as_posix()
-            for p in fresh.rglob("*")
-            if p.is_file() and ".git" not in p.relative_to(fresh).parts
-        )
-        names = protected(profile, rendered)
+        names = protected(profile, _list_files(fresh))
         findings: list[Finding] = []
         for name in names:
             mine = project / name
