@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -215,8 +216,7 @@ def conflicted_files(project: Path, candidates: list[str] | None = None) -> list
 
 
 def _git_env() -> dict[str, str]:
-    import os
-
+    """Never let git wait for a password on a terminal nobody watches."""
     return {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
 
 
