@@ -253,6 +253,9 @@ def test_docs_site_builds_from_the_model_just_trained(project: Project) -> None:
     assert "drift" in (site / "monitoring" / "index.html").read_text()
     openapi = json.loads((site / "openapi.json").read_text())  # default strategies: the service
     assert "/predict" in openapi["paths"]
+    for page in ("batch", "model-as-service"):  # one page per chosen strategy, nothing else
+        assert "Deploy it" in (site / "deployment" / page / "index.html").read_text()
+    assert sorted(p.name for p in (site / "deployment").iterdir()) == ["batch", "model-as-service"]
 
 
 def test_minimal_project_runs_slices_on_demand(project: Project) -> None:

@@ -108,7 +108,12 @@ ONNX_FILES = (
     "tests/unit/test_edge.py",
 )
 STRATEGY_FILES = {
-    "batch": {"docker/batch.Dockerfile", "src/{package}/batch.py", "tests/unit/test_batch.py"},
+    "batch": {
+        "docker/batch.Dockerfile",
+        "src/{package}/batch.py",
+        "tests/unit/test_batch.py",
+        "docs/deployment/batch.md",
+    },
     "model_as_service": {
         "docker/service.Dockerfile",
         "src/{package}/service.py",
@@ -120,17 +125,20 @@ STRATEGY_FILES = {
         *(f"deploy/k8s/base/{name}.yaml" for name in ("deployment", "service", "hpa", "pdb")),
         *ONNX_FILES,  # the service scores through the ONNX export
         "docs/api.md",
+        "docs/deployment/model-as-service.md",
     },
     "serverless": {
         "docker/serverless.Dockerfile",
         "src/{package}/lambda_handler.py",
         "tests/unit/test_lambda.py",
+        "docs/deployment/serverless.md",
     },
-    "edge": {"docker/edge.Dockerfile", *ONNX_FILES},
+    "edge": {"docker/edge.Dockerfile", *ONNX_FILES, "docs/deployment/edge.md"},
     "model_in_service": {
         "examples/host_app/Dockerfile",
         "examples/host_app/app.py",
         "tests/unit/test_host_app.py",
+        "docs/deployment/model-in-service.md",
     },
 }
 VERSIONING_FILES = {
@@ -189,6 +197,30 @@ def test_expected_files_and_nothing_else(rendered: tuple[Path, dict[str, str]]) 
         if answers[question] == value:
             expected |= {name.format(package=package) for name in names}
     assert _files(root) == expected
+
+
+def _nav_pages(nav: list[object]) -> list[str]:
+    pages: list[str] = []
+    for entry in nav:
+        for value in entry.values() if isinstance(entry, dict) else [entry]:
+            pages += _nav_pages(value) if isinstance(value, list) else [str(value)]
+    return pages
+
+
+def test_docs_site_has_a_page_per_chosen_strategy(rendered: tuple[Path, dict[str, str]]) -> None:
+    """mkdocs.yml lists every page under docs/ (and only those), one per chosen strategy."""
+    root, _ = rendered
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    pages = _nav_pages(yaml.safe_load((root / "mkdocs.yml").read_text())["nav"])
+    built_by_make_docs = {"model/model-card.md"}  # copied in by `make docs`
+    written = {p.relative_to(root / "docs").as_posix() for p in (root / "docs").rglob("*.md")}
+    assert sorted(pages) == sorted(written | built_by_make_docs)
+    chosen = [s.replace("_", "-") for s in answers["deployment_strategies"]]
+    deployment = [p for p in pages if p.startswith("deployment/")]
+    assert sorted(deployment) == sorted(f"deployment/{s}.md" for s in chosen)
+    index = (root / "docs" / "index.md").read_text()
+    for strategy in chosen:
+        assert f"(deployment/{strategy}.md)" in index
 
 
 def test_no_unrendered_jinja(rendered: tuple[Path, dict[str, str]]) -> None:
