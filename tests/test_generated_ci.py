@@ -90,14 +90,34 @@ def test_make_ci_passes(tmp_path: Path, problem_type: str) -> None:
     assert (project / "mlflow.db").is_file()
 
 
+ALL_STRATEGIES = "[batch, model_in_service, model_as_service, serverless, edge]"
+
+
 @pytest.mark.parametrize(
-    "strategy", ["batch", "model_in_service", "model_as_service", "serverless", "edge"]
-)
-def test_make_ci_passes_for_each_strategy_alone(tmp_path: Path, strategy: str) -> None:
-    project = _generate(tmp_path, f"deployment_strategies=[{strategy}]")
+    ("strategies", "versioning"),
+    [
+        # each strategy alone, two of them also with one of the two versioning tools: the mixed
+        # combinations (DVC without MLflow, MLflow without DVC) cost no extra project
+        ("[batch]", ("experiment_tracking=none",)),
+        ("[model_in_service]", ()),
+        ("[model_as_service]", ()),
+        ("[serverless]", ("data_versioning=none",)),
+        ("[edge]", ()),
+        (ALL_STRATEGIES, ()),
+    ],
+    ids=["batch-dvc-only", "model_in_service", "model_as_service", "serverless-mlflow-only",
+         "edge", "all-five"],
+)  # fmt: skip
+def test_make_ci_passes_for_each_strategy_alone_and_all_five(
+    tmp_path: Path, strategies: str, versioning: tuple[str, ...]
+) -> None:
+    project = _generate(tmp_path, f"deployment_strategies={strategies}", *versioning)
     _make_ci(project, _env())
     dockerfiles = [*project.glob("docker/*.Dockerfile"), *project.glob("examples/*/Dockerfile")]
-    assert len(dockerfiles) == 1
+    assert len(dockerfiles) == strategies.count(",") + 1
+    assert (project / "dvc.lock").is_file() is ("data_versioning=none" not in versioning)
+    tracking = json.loads((project / "models" / "model.json").read_text()).get("tracking")
+    assert bool(tracking) is ("experiment_tracking=none" not in versioning)
 
 
 def test_make_ci_passes_without_tracking_or_data_versioning(tmp_path: Path) -> None:
