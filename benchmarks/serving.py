@@ -12,7 +12,7 @@ then measures in the project's own environment:
 - batch: rows/s and peak memory (max RSS) of `<package> batch-predict` scoring a CSV of --rows
   rows into SQLite, against a naive loop that predicts and inserts one row at a time (timed on a
   sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size; with
-  and without recording a sample of each chunk in the prediction store;
+  and without recording a sample of the run in the prediction store;
 - edge: single-record latency of the ONNX runtime (`edge.EdgeModel.predict`) against
   scikit-learn's `predict` on the same record (median and p99 over 2,000 calls).
 """
