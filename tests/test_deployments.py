@@ -135,8 +135,16 @@ def _request(url: str, body: Any = None, method: str | None = None) -> tuple[int
         return error.code, json.loads(error.read() or b"null")
 
 
-def _serve(command: list[str], project: Project, health: str) -> Iterator[subprocess.Popen[str]]:
-    cwd, env = project.root, project.env
+def _serve(
+    command: list[str],
+    project: Project,
+    health: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[str]]:
+    """Run ``command`` (from the project root with the project's environment unless given) until
+    ``health`` answers 200; stop it when the caller's loop ends."""
+    cwd, env = cwd or project.root, env if env is not None else project.env
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -187,6 +195,118 @@ def test_host_app_image_command(project: Project) -> None:
         assert len(body["predictions"]) == 2
         assert _request(f"{base}/score", {"records": [{"bad": 1}]})[0] == 422
     assert project.recorded("host_app") == 2
+
+
+WHEEL_CHECK = """
+import json, sys
+from pathlib import Path
+import pandas as pd
+import {package}
+from {package} import load_predictor
+from {package}.artifact import ArtifactIntegrityError
+packaged = Path({package}.__file__).parent / "_model"
+predictor = load_predictor()
+records = json.loads(sys.argv[1])
+print(json.dumps({{
+    "package": {package}.__file__,
+    "model_version": predictor.metadata.model_version,
+    "predictions": predictor.predict(pd.DataFrame(records)),
+}}))
+model = packaged / "model.skops"
+model.write_bytes(model.read_bytes() + b"x")
+try:
+    load_predictor()
+except ArtifactIntegrityError as exc:
+    print(json.dumps({{"altered": str(exc)}}))
+"""
+
+
+@pytest.fixture
+def wheel_venv(project: Project, tmp_path: Path) -> Path:
+    """A clean virtual environment holding only `make wheel`'s wheel and its dependencies."""
+    project.make("wheel")
+    (wheel,) = (project.root / "dist").glob("*.whl")
+    assert not (project.root / "src" / project.package / "_model").exists()  # only in the wheel
+    venv = tmp_path / "venv"
+    python = str(project.root / ".venv" / "bin" / "python")
+    for command in (
+        ["uv", "venv", "--quiet", "--offline", "--python", python, str(venv)],
+        ["uv", "pip", "install", "--quiet", "--offline", "--python", str(venv), str(wheel)],
+    ):
+        result = subprocess.run(command, env=project.env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    return venv
+
+
+def test_wheel_carries_the_model(project: Project, wheel_venv: Path, tmp_path: Path) -> None:
+    """Installed from the wheel alone, with no MODEL_DIR and far from the project, the package
+    loads the verified model it carries, and refuses it once its bytes are altered."""
+    env = {k: v for k, v in project.env.items() if k != "MODEL_DIR"}
+    records = project.records(3)
+    result = subprocess.run(
+        [
+            str(wheel_venv / "bin" / "python"),
+            "-c",
+            WHEEL_CHECK.format(package=project.package),
+            json.dumps(records),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, refused = (json.loads(line) for line in result.stdout.splitlines())
+    assert loaded["package"].startswith(str(wheel_venv))  # not the project's source tree
+    metadata = json.loads((project.root / "models" / "model.json").read_text())
+    assert loaded["model_version"] == metadata["model_version"]
+    expected = project.run(
+        [
+            str(project.root / ".venv" / "bin" / "python"),
+            "-c",
+            f"import json, sys; from {project.package}.predict import predict;"
+            " print(json.dumps(predict(json.loads(sys.argv[1]))))",
+            json.dumps(records),
+        ]
+    )
+    assert expected.returncode == 0, expected.stderr
+    assert loaded["predictions"] == pytest.approx(json.loads(expected.stdout))
+    assert "refusing to load an altered artifact" in refused["altered"]
+    assert "SHA-256" in refused["altered"]
+
+
+def test_host_app_runs_on_the_installed_wheel(
+    project: Project, wheel_venv: Path, tmp_path: Path
+) -> None:
+    """The host app's image command, on a venv with only the wheel: the model comes from it."""
+    workdir = tmp_path / "app"  # the image's WORKDIR: app.py alone, no models/ beside it
+    workdir.mkdir()
+    shutil.copy(project.root / "examples" / "host_app" / "app.py", workdir / "app.py")
+    command = [
+        part.replace(f"{project.root}/.venv/", f"{wheel_venv}/").replace(
+            str(project.root / "examples" / "host_app" / "app.py"), str(workdir / "app.py")
+        )
+        for part in project.command("examples/host_app/Dockerfile")
+    ]
+    assert command[0] == str(wheel_venv / "bin" / "python")
+    port = _free_port()
+    command = _replace_port(command, port)
+    env = {k: v for k, v in project.env.items() if k != "MODEL_DIR"}
+    env["PREDICTION_STORE"] = f"sqlite:///{tmp_path / 'store.db'}"
+    metadata = json.loads((project.root / "models" / "model.json").read_text())
+    base = f"http://127.0.0.1:{port}"
+    for _ in _serve(command, project, f"{base}/health", cwd=workdir, env=env):
+        assert _request(f"{base}/") == (
+            200,
+            {"app": "host", "model_version": metadata["model_version"]},
+        )
+        status, body = _request(f"{base}/score", {"records": project.records(2)})
+        assert status == 200
+        assert len(body["predictions"]) == 2
+    with sqlite3.connect(tmp_path / "store.db") as connection:
+        (count,) = connection.execute("SELECT COUNT(*) FROM prediction_log").fetchone()
+    connection.close()
+    assert count == 2
 
 
 def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> None:
