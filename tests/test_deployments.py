@@ -342,11 +342,21 @@ def test_lambda_image_command_with_events(project: Project) -> None:
         "for event in json.load(sys.stdin):\n"
         "    print(json.dumps(handler(event, None)))\n"
     )
-    events = [event, {"records": project.records(1)}, {**event, "body": "{broken"}]
+    get = {  # a GET through a REST API (payload v1): no body, still the proxy envelope back
+        "resource": "/predict",
+        "path": "/predict",
+        "httpMethod": "GET",
+        "headers": {"accept": "application/json"},
+        "requestContext": {"httpMethod": "GET", "resourcePath": "/predict", "stage": "prod"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    events = [event, {"records": project.records(1)}, {**event, "body": "{broken"}, get]
     result = project.run([str(project.root / ".venv/bin/python"), "-c", script], json.dumps(events))
     assert result.returncode == 0, result.stderr
     responses = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["statusCode"] for r in responses] == [200, 200, 400]
+    assert [r["statusCode"] for r in responses] == [200, 200, 400, 405]
+    assert json.loads(responses[3]["body"])["error"].startswith("method GET is not allowed")
     assert len(json.loads(responses[0]["body"])["predictions"]) == 2
     assert project.recorded("lambda") == 3
 
