@@ -440,3 +440,73 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
     outputs, recorded = counts.stdout.splitlines()
     assert outputs == str({"a": rows, "b": rows})
     assert recorded == str(3 * rows)
+
+
+POSTGRES_TABLES = """
+import sys
+import pandas as pd
+import sqlalchemy as sa
+frame = pd.read_csv(sys.argv[2]).drop(columns="target")
+frame.insert(0, "customer", [f"c{i}" for i in range(len(frame))])
+broken = frame.copy()
+broken.loc[len(broken) - 1, frame.columns[1]] = None  # NULL in the last row: the last chunk fails
+engine = sa.create_engine(sys.argv[1])
+frame.to_sql("customers", engine, index=False)
+broken.to_sql("customers_broken", engine, index=False)
+engine.dispose()
+"""
+
+POSTGRES_SNAPSHOT = """
+import json, sys
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+with engine.connect() as c:
+    rows = c.execute(sa.text(
+        "SELECT run_id, row_number, record_id, prediction, model_version, scored_at::text"
+        " FROM predictions ORDER BY run_id, row_number"
+    )).all()
+    recorded = c.execute(sa.text("SELECT COUNT(*) FROM prediction_log")).scalar()
+print(json.dumps({"rows": [list(row) for row in rows], "recorded": recorded}))
+"""
+
+
+def test_batch_reads_a_postgresql_table_and_a_failed_run_keeps_the_previous_rows(
+    project: Project, postgres: str
+) -> None:
+    """Input from a PostgreSQL table (table:NAME --source-url); a run of the same run id that
+    fails in its last chunk leaves that run's previous rows, and the prediction store, as they
+    were."""
+    python = str(project.root / ".venv/bin/python")
+    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
+    loaded = project.run([python, "-c", POSTGRES_TABLES, postgres, raw])
+    assert loaded.returncode == 0, loaded.stderr
+    command = project.command("docker/batch.Dockerfile")[:-1]
+    common = ["--output-url", postgres, "--chunk-size", "100"]
+    for args in (
+        ["table:customers", "--source-url", postgres, "--run-id", "nightly", "--id-column",
+         "customer"],
+        [raw, "--run-id", "csv"],
+    ):  # fmt: skip
+        result = project.run([*command, *args, *common], PREDICTION_STORE=postgres)
+        assert result.returncode == 0, result.stderr
+    before = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
+    assert before.returncode == 0, before.stderr
+    snapshot = json.loads(before.stdout)
+    n = len(pd.read_csv(raw))
+    assert n > 100  # several chunks: the failure comes after the first ones were written
+    by_run = {run: [row for row in snapshot["rows"] if row[0] == run] for run in ("nightly", "csv")}
+    assert [row[2] for row in by_run["nightly"]] == [f"c{i}" for i in range(n)]
+    nightly = [row[3] for row in by_run["nightly"]]
+    assert nightly == pytest.approx([row[3] for row in by_run["csv"]])  # same rows, same scores
+    assert snapshot["recorded"] == 2 * n  # each run's sample: all rows, fewer than its size
+
+    failed = project.run(
+        [*command, "table:customers_broken", "--source-url", postgres, "--run-id", "nightly",
+         "--id-column", "customer", *common],
+        PREDICTION_STORE=postgres,
+    )  # fmt: skip
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error: invalid data:"), failed.stderr  # one message
+    after = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout) == snapshot
