@@ -12,9 +12,13 @@ then measures in the project's own environment:
 - batch: rows/s and peak memory (max RSS) of `<package> batch-predict` scoring a CSV of --rows
   rows into SQLite, against a naive loop that predicts and inserts one row at a time (timed on a
   sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size; with
-  and without recording a sample of each chunk in the prediction store;
+  and without recording a sample of the run in the prediction store;
 - edge: single-record latency of the ONNX runtime (`edge.EdgeModel.predict`) against
-  scikit-learn's `predict` on the same record (median and p99 over 2,000 calls).
+  scikit-learn's `predict` on the same record (median and p99 over 2,000 calls); and the installed
+  size (MB of site-packages) of the edge image's environment, built as docker/edge.Dockerfile
+  builds it (onnxruntime + numpy at the uv.lock versions), against the environments the service
+  and batch images carry (the full package with its extras, built as their Dockerfiles build them,
+  bytecode included). `--only edge-size` measures the sizes alone: no training, no timing.
 """
 
 from __future__ import annotations
@@ -230,14 +234,60 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
     print(f"-> the service answers {ratio:,.0f}x the requests of mlflow models serve")
 
 
+def site_packages_mb(venv: Path) -> float:
+    """Installed size of a virtual environment: the bytes of every file in its site-packages."""
+    (site,) = venv.glob("lib/python*/site-packages")
+    sizes = (path.lstat().st_size for path in site.rglob("*") if path.is_file())
+    return sum(sizes) / 1e6
+
+
+def edge_size(project: Path, env: dict[str, str]) -> None:
+    """Size of the edge image's environment against the service and batch images' ones."""
+    tmp, uv = project.parent, str(Path(sys.executable).parent / "uv")
+    python = str(project / ".venv" / "bin" / "python")
+
+    def run(*command: str, **extra: str) -> None:
+        done = subprocess.run(
+            command, cwd=project, env={**env, **extra}, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command[:3])} failed:\n{done.stderr[-2000:]}")
+
+    # docker/edge.Dockerfile: constraints from uv.lock, then onnxruntime and numpy alone.
+    constraints, edge = tmp / "edge-constraints.txt", tmp / "edge-venv"
+    run(uv, "export", "--frozen", "--no-dev", "--extra", "edge", "--no-emit-project",
+        "--no-hashes", "--output-file", str(constraints))  # fmt: skip
+    run(uv, "venv", "-q", "--python", python, str(edge))
+    run(uv, "pip", "install", "-q", "--python", str(edge / "bin" / "python"), "--constraint",
+        str(constraints), "onnxruntime", "numpy")  # fmt: skip
+    edge_mb = site_packages_mb(edge)
+    others: dict[str, float] = {}
+    # docker/service.Dockerfile and batch.Dockerfile: the package and its extras, with bytecode.
+    for image, extra in (("service", "service"), ("batch", "batch")):
+        venv = tmp / f"{image}-venv"
+        run(uv, "sync", "-q", "--frozen", "--no-dev", "--no-editable", "--extra", extra,
+            "--extra", "postgres", "--python", python, UV_PROJECT_ENVIRONMENT=str(venv),
+            UV_COMPILE_BYTECODE="1")  # fmt: skip
+        name = f"{image} image (full package, --extra {extra} --extra postgres)"
+        others[name] = site_packages_mb(venv)
+    for name, megabytes in {"edge image (onnxruntime + numpy)": edge_mb, **others}.items():
+        print(f"installed size, {name}: {megabytes:,.0f} MB of site-packages")
+    ratio = min(others.values()) / edge_mb
+    print(f"-> the edge environment is {ratio:.1f}x smaller than the smallest of the others")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--problem-type", default="classification")
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per server")
-    parser.add_argument("--only", choices=["service", "batch", "edge"], action="append")
+    parser.add_argument(
+        "--only", choices=["service", "batch", "edge", "edge-size"], action="append"
+    )
     args = parser.parse_args()
     only = set(args.only or ["service", "batch", "edge"])
+    if "edge" in only:
+        only.add("edge-size")
     # Bytecode caching on, as on any user's machine (this workplace sets PYTHONDONTWRITEBYTECODE,
     # which makes every start-up compile scikit-learn and pandas afresh).
     env = {
@@ -254,11 +304,16 @@ def main() -> int:
             deployment_strategies="[batch, edge, model_as_service]",
         )
         package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
-        for target in ("install", "data", "train", "export-onnx"):
+        model = only - {"edge-size"}  # the sizes need uv.lock, not a model
+        for target in ("install", "data", "train", "export-onnx") if model else ("install",):
             subprocess.run(["make", target], cwd=project, env=env, check=True, capture_output=True)
+        print(f"project: {args.problem_type}, {os.cpu_count()} cores")
+        if "edge-size" in only:
+            edge_size(project, env)
+        if not model:
+            return 0
         raw = next((project / "data" / "raw").glob("*.csv"))
         python = str(project / ".venv" / "bin" / "python")
-        print(f"project: {args.problem_type}, {os.cpu_count()} cores")
         if "service" in only:
             service(project, package, raw, env, args.seconds)
         big = Path(tmp) / "big.csv"

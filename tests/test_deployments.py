@@ -135,8 +135,16 @@ def _request(url: str, body: Any = None, method: str | None = None) -> tuple[int
         return error.code, json.loads(error.read() or b"null")
 
 
-def _serve(command: list[str], project: Project, health: str) -> Iterator[subprocess.Popen[str]]:
-    cwd, env = project.root, project.env
+def _serve(
+    command: list[str],
+    project: Project,
+    health: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[str]]:
+    """Run ``command`` (from the project root with the project's environment unless given) until
+    ``health`` answers 200; stop it when the caller's loop ends."""
+    cwd, env = cwd or project.root, env if env is not None else project.env
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -189,6 +197,118 @@ def test_host_app_image_command(project: Project) -> None:
     assert project.recorded("host_app") == 2
 
 
+WHEEL_CHECK = """
+import json, sys
+from pathlib import Path
+import pandas as pd
+import {package}
+from {package} import load_predictor
+from {package}.artifact import ArtifactIntegrityError
+packaged = Path({package}.__file__).parent / "_model"
+predictor = load_predictor()
+records = json.loads(sys.argv[1])
+print(json.dumps({{
+    "package": {package}.__file__,
+    "model_version": predictor.metadata.model_version,
+    "predictions": predictor.predict(pd.DataFrame(records)),
+}}))
+model = packaged / "model.skops"
+model.write_bytes(model.read_bytes() + b"x")
+try:
+    load_predictor()
+except ArtifactIntegrityError as exc:
+    print(json.dumps({{"altered": str(exc)}}))
+"""
+
+
+@pytest.fixture
+def wheel_venv(project: Project, tmp_path: Path) -> Path:
+    """A clean virtual environment holding only `make wheel`'s wheel and its dependencies."""
+    project.make("wheel")
+    (wheel,) = (project.root / "dist").glob("*.whl")
+    assert not (project.root / "src" / project.package / "_model").exists()  # only in the wheel
+    venv = tmp_path / "venv"
+    python = str(project.root / ".venv" / "bin" / "python")
+    for command in (
+        ["uv", "venv", "--quiet", "--offline", "--python", python, str(venv)],
+        ["uv", "pip", "install", "--quiet", "--offline", "--python", str(venv), str(wheel)],
+    ):
+        result = subprocess.run(command, env=project.env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    return venv
+
+
+def test_wheel_carries_the_model(project: Project, wheel_venv: Path, tmp_path: Path) -> None:
+    """Installed from the wheel alone, with no MODEL_DIR and far from the project, the package
+    loads the verified model it carries, and refuses it once its bytes are altered."""
+    env = {k: v for k, v in project.env.items() if k != "MODEL_DIR"}
+    records = project.records(3)
+    result = subprocess.run(
+        [
+            str(wheel_venv / "bin" / "python"),
+            "-c",
+            WHEEL_CHECK.format(package=project.package),
+            json.dumps(records),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, refused = (json.loads(line) for line in result.stdout.splitlines())
+    assert loaded["package"].startswith(str(wheel_venv))  # not the project's source tree
+    metadata = json.loads((project.root / "models" / "model.json").read_text())
+    assert loaded["model_version"] == metadata["model_version"]
+    expected = project.run(
+        [
+            str(project.root / ".venv" / "bin" / "python"),
+            "-c",
+            f"import json, sys; from {project.package}.predict import predict;"
+            " print(json.dumps(predict(json.loads(sys.argv[1]))))",
+            json.dumps(records),
+        ]
+    )
+    assert expected.returncode == 0, expected.stderr
+    assert loaded["predictions"] == pytest.approx(json.loads(expected.stdout))
+    assert "refusing to load an altered artifact" in refused["altered"]
+    assert "SHA-256" in refused["altered"]
+
+
+def test_host_app_runs_on_the_installed_wheel(
+    project: Project, wheel_venv: Path, tmp_path: Path
+) -> None:
+    """The host app's image command, on a venv with only the wheel: the model comes from it."""
+    workdir = tmp_path / "app"  # the image's WORKDIR: app.py alone, no models/ beside it
+    workdir.mkdir()
+    shutil.copy(project.root / "examples" / "host_app" / "app.py", workdir / "app.py")
+    command = [
+        part.replace(f"{project.root}/.venv/", f"{wheel_venv}/").replace(
+            str(project.root / "examples" / "host_app" / "app.py"), str(workdir / "app.py")
+        )
+        for part in project.command("examples/host_app/Dockerfile")
+    ]
+    assert command[0] == str(wheel_venv / "bin" / "python")
+    port = _free_port()
+    command = _replace_port(command, port)
+    env = {k: v for k, v in project.env.items() if k != "MODEL_DIR"}
+    env["PREDICTION_STORE"] = f"sqlite:///{tmp_path / 'store.db'}"
+    metadata = json.loads((project.root / "models" / "model.json").read_text())
+    base = f"http://127.0.0.1:{port}"
+    for _ in _serve(command, project, f"{base}/health", cwd=workdir, env=env):
+        assert _request(f"{base}/") == (
+            200,
+            {"app": "host", "model_version": metadata["model_version"]},
+        )
+        status, body = _request(f"{base}/score", {"records": project.records(2)})
+        assert status == 200
+        assert len(body["predictions"]) == 2
+    with sqlite3.connect(tmp_path / "store.db") as connection:
+        (count,) = connection.execute("SELECT COUNT(*) FROM prediction_log").fetchone()
+    connection.close()
+    assert count == 2
+
+
 def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> None:
     command = project.command("docker/batch.Dockerfile")
     assert command[-1] == "--help"
@@ -222,11 +342,21 @@ def test_lambda_image_command_with_events(project: Project) -> None:
         "for event in json.load(sys.stdin):\n"
         "    print(json.dumps(handler(event, None)))\n"
     )
-    events = [event, {"records": project.records(1)}, {**event, "body": "{broken"}]
+    get = {  # a GET through a REST API (payload v1): no body, still the proxy envelope back
+        "resource": "/predict",
+        "path": "/predict",
+        "httpMethod": "GET",
+        "headers": {"accept": "application/json"},
+        "requestContext": {"httpMethod": "GET", "resourcePath": "/predict", "stage": "prod"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    events = [event, {"records": project.records(1)}, {**event, "body": "{broken"}, get]
     result = project.run([str(project.root / ".venv/bin/python"), "-c", script], json.dumps(events))
     assert result.returncode == 0, result.stderr
     responses = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["statusCode"] for r in responses] == [200, 200, 400]
+    assert [r["statusCode"] for r in responses] == [200, 200, 400, 405]
+    assert json.loads(responses[3]["body"])["error"].startswith("method GET is not allowed")
     assert len(json.loads(responses[0]["body"])["predictions"]) == 2
     assert project.recorded("lambda") == 3
 
@@ -310,3 +440,73 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
     outputs, recorded = counts.stdout.splitlines()
     assert outputs == str({"a": rows, "b": rows})
     assert recorded == str(3 * rows)
+
+
+POSTGRES_TABLES = """
+import sys
+import pandas as pd
+import sqlalchemy as sa
+frame = pd.read_csv(sys.argv[2]).drop(columns="target")
+frame.insert(0, "customer", [f"c{i}" for i in range(len(frame))])
+broken = frame.copy()
+broken.loc[len(broken) - 1, frame.columns[1]] = None  # NULL in the last row: the last chunk fails
+engine = sa.create_engine(sys.argv[1])
+frame.to_sql("customers", engine, index=False)
+broken.to_sql("customers_broken", engine, index=False)
+engine.dispose()
+"""
+
+POSTGRES_SNAPSHOT = """
+import json, sys
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+with engine.connect() as c:
+    rows = c.execute(sa.text(
+        "SELECT run_id, row_number, record_id, prediction, model_version, scored_at::text"
+        " FROM predictions ORDER BY run_id, row_number"
+    )).all()
+    recorded = c.execute(sa.text("SELECT COUNT(*) FROM prediction_log")).scalar()
+print(json.dumps({"rows": [list(row) for row in rows], "recorded": recorded}))
+"""
+
+
+def test_batch_reads_a_postgresql_table_and_a_failed_run_keeps_the_previous_rows(
+    project: Project, postgres: str
+) -> None:
+    """Input from a PostgreSQL table (table:NAME --source-url); a run of the same run id that
+    fails in its last chunk leaves that run's previous rows, and the prediction store, as they
+    were."""
+    python = str(project.root / ".venv/bin/python")
+    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
+    loaded = project.run([python, "-c", POSTGRES_TABLES, postgres, raw])
+    assert loaded.returncode == 0, loaded.stderr
+    command = project.command("docker/batch.Dockerfile")[:-1]
+    common = ["--output-url", postgres, "--chunk-size", "100"]
+    for args in (
+        ["table:customers", "--source-url", postgres, "--run-id", "nightly", "--id-column",
+         "customer"],
+        [raw, "--run-id", "csv"],
+    ):  # fmt: skip
+        result = project.run([*command, *args, *common], PREDICTION_STORE=postgres)
+        assert result.returncode == 0, result.stderr
+    before = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
+    assert before.returncode == 0, before.stderr
+    snapshot = json.loads(before.stdout)
+    n = len(pd.read_csv(raw))
+    assert n > 100  # several chunks: the failure comes after the first ones were written
+    by_run = {run: [row for row in snapshot["rows"] if row[0] == run] for run in ("nightly", "csv")}
+    assert [row[2] for row in by_run["nightly"]] == [f"c{i}" for i in range(n)]
+    nightly = [row[3] for row in by_run["nightly"]]
+    assert nightly == pytest.approx([row[3] for row in by_run["csv"]])  # same rows, same scores
+    assert snapshot["recorded"] == 2 * n  # each run's sample: all rows, fewer than its size
+
+    failed = project.run(
+        [*command, "table:customers_broken", "--source-url", postgres, "--run-id", "nightly",
+         "--id-column", "customer", *common],
+        PREDICTION_STORE=postgres,
+    )  # fmt: skip
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error: invalid data:"), failed.stderr  # one message
+    after = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout) == snapshot

@@ -349,6 +349,26 @@ def test_prohibited_is_refused_with_the_reason(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+IGNORE = re.compile(r"^\s*#\s*hadolint\s+ignore=([\w,]+)(.*)$")
+
+
+def unexplained_ignores(text: str) -> list[int]:
+    """Line numbers of `# hadolint ignore=` pragmas with no reason written after the rules on
+    the same line or in a plain comment on the line above."""
+    lines = text.splitlines()
+    missing = []
+    for number, line in enumerate(lines, 1):
+        found = IGNORE.match(line)
+        if not found:
+            continue
+        inline = found[2].strip(" -—:#")
+        above = lines[number - 2].strip() if number > 1 else ""
+        explained_above = above.startswith("#") and not IGNORE.match(above) and above[1:].strip()
+        if not inline and not explained_above:
+            missing.append(number)
+    return missing
+
+
 def test_every_dockerfile_is_hadolint_clean(rendered: tuple[Path, dict[str, str]]) -> None:
     root, _ = rendered
     answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
@@ -363,6 +383,34 @@ def test_every_dockerfile_is_hadolint_clean(rendered: tuple[Path, dict[str, str]
         assert re.search(r"^USER \d+:\d+$", text, re.M), f"{path.name}: numeric non-root USER"
         assert re.search(r'^(ENTRYPOINT|CMD) \["', text, re.M), f"{path.name}: exec form"
         assert "ARG " in text.split("FROM", 1)[0], f"{path.name}: base image as a build argument"
+        stages = re.findall(r"^FROM ", text, re.M)
+        assert len(stages) >= 2, f"{path.name}: multi-stage (build tools stay out of the image)"
+        assert not unexplained_ignores(text), f"{path.name}: a hadolint ignore without a reason"
+        if path.name in ("service.Dockerfile", "Dockerfile"):  # the HTTP servers
+            assert re.search(r"^HEALTHCHECK .*\S", text, re.M), f"{path.name}: HEALTHCHECK"
+
+
+def test_mypy_checks_the_host_app_when_there_is_one(rendered: tuple[Path, dict[str, str]]) -> None:
+    root, _ = rendered
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    files = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+    host_app = "model_in_service" in answers["deployment_strategies"]
+    assert files == (["src", "examples"] if host_app else ["src"])
+    assert (root / "examples" / "host_app" / "app.py").is_file() == host_app
+
+
+def test_a_hadolint_ignore_needs_a_reason() -> None:
+    text = (
+        "FROM python:3.12-slim AS build\n"
+        "# hadolint ignore=DL3008\n"
+        "RUN apt-get update\n"
+        "# apt's versions move under the pinned base image; its digest is the pin\n"
+        "# hadolint ignore=DL3008,DL3009\n"
+        "RUN apt-get install -y curl\n"
+        "# hadolint ignore=DL3013 -- pip only upgrades itself here\n"
+        "RUN pip install --upgrade pip\n"
+    )
+    assert unexplained_ignores(text) == [2]
 
 
 def test_hadolint_does_find_problems(tmp_path: Path) -> None:
