@@ -67,6 +67,9 @@ def test_a_parameter_change_reruns_only_the_affected_stages(project: Path) -> No
 
 
 def test_push_then_pull_into_a_clean_clone_restores_the_data(project: Path) -> None:
+    # Commit the last pipeline run's dvc.lock, as the docs say: the clone checks it out.
+    git(project, "add", "dvc.lock")
+    git(project, "commit", "-q", "--allow-empty", "-m", "Record the pipeline run")
     pushed = _ok(project, "make", "push")
     assert "pushed" in pushed
     storage = project.parent / "versioned-model-dvc-storage"  # beside the project, not in it
@@ -158,9 +161,7 @@ def test_promotion_moves_champion_only_to_a_better_model(project: Path) -> None:
     assert (project / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).is_file()
     commits = git(project, "log", "--format=%H", f"-S{md5}", "--", "dvc.lock")
     assert commits, "git log -S finds the commit whose dvc.lock records this data"
-    assert _registry(project, f"{run}.data.tags['git_commit']") == git(
-        project, "rev-parse", "HEAD"
-    )
+    assert _registry(project, f"{run}.data.tags['git_commit']") == git(project, "rev-parse", "HEAD")
 
 
 def test_continuous_training_target_reports_and_opens_a_pull_request(
