@@ -67,6 +67,9 @@ def test_a_parameter_change_reruns_only_the_affected_stages(project: Path) -> No
 
 
 def test_push_then_pull_into_a_clean_clone_restores_the_data(project: Path) -> None:
+    # Commit the last pipeline run's dvc.lock, as the docs say: the clone checks it out.
+    git(project, "add", "dvc.lock")
+    git(project, "commit", "-q", "--allow-empty", "-m", "Record the pipeline run")
     pushed = _ok(project, "make", "push")
     assert "pushed" in pushed
     storage = project.parent / "versioned-model-dvc-storage"  # beside the project, not in it
@@ -83,31 +86,82 @@ def test_push_then_pull_into_a_clean_clone_restores_the_data(project: Path) -> N
     assert hashlib.md5((clone / raw).read_bytes()).hexdigest() == recorded  # DVC's hash
 
 
+def _registry(project: Path, expression: str) -> str:
+    """``expression`` evaluated against the project's MLflow store (``client``: an MlflowClient)."""
+    code = (
+        "from mlflow.tracking import MlflowClient\n"
+        "client = MlflowClient('sqlite:///mlflow.db')\n"
+        f"print({expression})"
+    )
+    result = _run(project, "uv", "run", "python", "-c", code, env=_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _champion(project: Path) -> str:
+    return _registry(
+        project, "client.get_model_version_by_alias('versioned-model', 'champion').version"
+    )
+
+
+def _trained(project: Path) -> dict:
+    return json.loads((project / "models" / "model.json").read_text())
+
+
 def test_promotion_moves_champion_only_to_a_better_model(project: Path) -> None:
-    first = _ok(project, "make", "promote")
-    assert "promoted: no champion yet" in first
-    champion = json.loads((project / "reports" / "promotion.json").read_text())
-    assert champion["promoted"] is True
     params = project / "params.yaml"
     original = params.read_text()
-    features = json.loads((project / "models" / "model.json").read_text())["features"]
+    features = _trained(project)["features"]
     weak = original.replace("  exclude_features: []", f"  exclude_features: {features[1:]}")
-    params.write_text(weak)
+    params.write_text(weak)  # one feature: a weaker model that still passes the quality gate
     try:
         _ok(project, "make", "repro")
+        first = _ok(project, "make", "promote")
+        assert "promoted: passed the quality gate; no champion yet" in first
+        weak_version = _trained(project)["tracking"]["registry_version"]
+        assert _champion(project) == weak_version
+
+        # The same model again (same data, code and parameters): a tie is not an improvement.
+        _ok(project, "make", "train", "evaluate")
+        tie = _trained(project)["tracking"]["registry_version"]
+        assert tie != weak_version
         refused = _ok(project, "make", "promote")
         assert "not promoted" in refused and "not better" in refused
         decision = json.loads((project / "reports" / "promotion.json").read_text())
         assert decision["promoted"] is False
-        assert decision["champion_version"] == champion["challenger_version"]
+        assert decision["challenger_version"] == tie
+        assert decision["champion_version"] == weak_version
+        assert _champion(project) == weak_version  # refused: champion untouched
+
         # Serving paths can take the registry's champion: downloaded, then hash-verified.
         fetched = _ok(project, "make", "fetch-champion")
-        assert f"registry version {champion['challenger_version']}" in fetched
-        verified = project / "models" / "registry" / "verified" / "model.json"
-        tracking = json.loads(verified.read_text())["tracking"]
-        assert tracking["registry_version"] == champion["challenger_version"]
+        assert f"registry version {weak_version}" in fetched
+        served = json.loads((project / "registry" / "champion" / "model.json").read_text())
+        assert served["tracking"]["registry_version"] == weak_version
     finally:
         params.write_text(original)
+
+    # All features again: a genuinely better model, which the gate promotes.
+    _ok(project, "make", "repro")
+    better = _trained(project)["tracking"]["registry_version"]
+    assert better not in (weak_version, tie)
+    promoted = _ok(project, "make", "promote")
+    assert f"version {better} promoted" in promoted and ": better" in promoted
+    assert _champion(project) == better
+    tags = f"client.get_model_version('versioned-model', '{better}').tags"
+    assert _registry(project, f"{tags}['promoted']") == "true"
+
+    # Lineage of the champion: its run names the commit and DVC's hash of the data, which
+    # dvc.lock records and which addresses the file in the DVC cache.
+    run = f"client.get_run(client.get_model_version('versioned-model', '{better}').run_id)"
+    md5 = _registry(project, f"{run}.data.tags['data_md5']")
+    assert _registry(project, f"{run}.data.tags['dvc_lock_data_md5']") == md5
+    raw = next((project / "data" / "raw").glob("*.csv"))
+    assert hashlib.md5(raw.read_bytes()).hexdigest() == md5
+    assert (project / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).is_file()
+    commits = git(project, "log", "--format=%H", f"-S{md5}", "--", "dvc.lock")
+    assert commits, "git log -S finds the commit whose dvc.lock records this data"
+    assert _registry(project, f"{run}.data.tags['git_commit']") == git(project, "rev-parse", "HEAD")
 
 
 def test_continuous_training_target_reports_and_opens_a_pull_request(

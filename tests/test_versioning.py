@@ -3,6 +3,7 @@ remote is outside the work tree, and make ci follows the answers."""
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 from pathlib import Path
@@ -46,6 +47,41 @@ def test_dvc_stages_name_real_params_and_paths(dvc_project: Path) -> None:
     assert stages["evaluate"]["metrics"] == [{"reports/metrics.json": {"cache": False}}]
 
 
+def _imported_modules(package: Path, module: str) -> set[str]:
+    """``module`` and every module of ``package`` it imports, transitively."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((package / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package.name):
+                todo.append(node.module.removeprefix(package.name).strip(".") or "__init__")
+    return seen
+
+
+def test_each_stage_depends_on_the_code_it_runs_and_no_other(dvc_project: Path) -> None:
+    stages = yaml.safe_load((dvc_project / "dvc.yaml").read_text())["stages"]
+    package = dvc_project / "src" / "lineage_demo"
+    code = {
+        name: {Path(dep).stem for dep in stage["deps"] if dep.startswith("src/")}
+        for name, stage in stages.items()
+    }
+    # train: the modules `train` and `tracking` (which logs the run) import, nothing else, so
+    # editing a serving module (batch.py, edge.py, ...) retrains nothing.
+    assert code["train"] == _imported_modules(package, "train") | _imported_modules(
+        package, "tracking"
+    )
+    assert not code["train"] & {"batch", "edge", "cli", "predict", "store", "onnx_export"}
+    assert "evaluate" in code["evaluate"]
+    assert {"onnx_export", "edge"} <= code["export_onnx"]
+    assert "model_card" in code["model_card"]
+    assert code["data"] == _imported_modules(package, "data")
+
+
 def test_dvc_outputs_stay_out_of_git(dvc_project: Path) -> None:
     ignored = (dvc_project / ".gitignore").read_text().splitlines()
     stages = yaml.safe_load((dvc_project / "dvc.yaml").read_text())["stages"]
@@ -74,6 +110,8 @@ def test_make_ci_and_dependencies_follow_the_answers(tmp_path: Path, dvc: str, m
     makefile = (project / "Makefile").read_text()
     ci = re.search(r"^ci: (.*?) ##", makefile, re.M)[1].split()
     assert ("repro" in ci) == (dvc == "dvc")
+    source = "repro" if dvc == "dvc" else "data"
+    assert ci.index(source) < ci.index("test"), "the data tests judge the data the pipeline made"
     assert ("train" in ci) == (dvc == "none")
     assert ("promote:" in makefile) == (mlflow == "mlflow")
     pyproject = (project / "pyproject.toml").read_text()
