@@ -212,6 +212,27 @@ def test_model_ignoring_the_monotone_feature_fails_the_directional_test(
     )
 
 
+def test_champion_gate_refuses_a_worse_model(project: Project, tmp_path: Path) -> None:
+    """A champion's model.json in evaluate.champion_dir (what `make fetch-champion` downloads)."""
+    metric = project.params()["evaluate"]["primary_metric"]
+    champion = tmp_path / "champion"
+    champion.mkdir()
+    (champion / "model.json").write_text(json.dumps({"metrics": {metric: 0.999}}))
+    params = project.variant(
+        tmp_path, evaluate={"champion_dir": str(champion), "champion_tolerance": 0.0}
+    )
+    env = {project.params_env: str(params)}
+    assert project.run("make", "train", env=env).returncode == 0
+    result = project.run("make", "evaluate", env=env)
+    assert result.returncode != 0
+    assert "below the champion's 0.9990" in result.stdout
+    relaxed = project.variant(
+        tmp_path, evaluate={"champion_dir": str(champion), "champion_tolerance": 0.5}
+    )
+    passed = project.run("make", "evaluate", env={project.params_env: str(relaxed)})
+    assert passed.returncode == 0, passed.stdout[-2000:]
+
+
 def test_model_card_parses_and_matches_the_metrics(project: Project) -> None:
     for target in ("train", "evaluate", "model-card"):
         result = project.run("make", target)
