@@ -111,6 +111,7 @@ STRATEGY_FILES = {
     "batch": {"docker/batch.Dockerfile", "src/{package}/batch.py", "tests/unit/test_batch.py"},
     "model_as_service": {
         "docker/service.Dockerfile",
+        "src/{package}/server.py",
         "src/{package}/service.py",
         "tests/unit/test_service.py",
         *(
