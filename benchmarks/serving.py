@@ -5,8 +5,9 @@
 Generates a project with the model-as-service, batch and edge strategies, installs and trains it,
 then measures in the project's own environment:
 - service: single-record POST /predict throughput and p50/p99 latency with wrk (Debian package
-  `wrk`; 16 connections, 2 threads, on the same machine) against `uvicorn --workers 2`, then the
-  same model saved with MLflow and served by `mlflow models serve --workers 2` (installed into a
+  `wrk`; 16 connections, 2 threads, on the same machine) against the image's command
+  (`python -m <package>.server --workers 2`: JSON log lines, metrics shared by the workers), then
+  the same model saved with MLflow and served by `mlflow models serve --workers 2` (installed into a
   throwaway virtual environment); goal p99 <= 10 ms at >= 1,000 requests/s and >= 20x MLflow;
   the service runs twice, recording every prediction in the prediction store and not;
 - batch: rows/s and peak memory (max RSS) of `<package> batch-predict` scoring a CSV of --rows
@@ -184,8 +185,8 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
     mine = {}
     for recording in ("on", "off"):  # the prediction store's cost, in the same run
         ours = _serve(
-            [str(project / ".venv/bin/uvicorn"), f"{package}.service:app", "--port", "8765",
-             "--workers", "2", "--log-level", "warning"],
+            [str(project / ".venv/bin/python"), "-m", f"{package}.server", "--port", "8765",
+             "--workers", "2"],
             "http://127.0.0.1:8765/ready",
             {**env, "MODEL_DIR": "models", "PREDICTION_LOGGING": recording}, project,
         )  # fmt: skip

@@ -9,6 +9,7 @@ ONNX predictions for edge.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,10 +124,15 @@ def _replace_port(command: list[str], port: int) -> list[str]:
     return command
 
 
-def _request(url: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
+def _request(
+    url: str, body: Any = None, method: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        url, data=data, method=method, headers={"content-type": "application/json"}
+        url,
+        data=data,
+        method=method,
+        headers={"content-type": "application/json", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -141,7 +147,7 @@ def _serve(
     health: str,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
-) -> Iterator[subprocess.Popen[str]]:
+) -> Generator[subprocess.Popen[str]]:
     """Run ``command`` (from the project root with the project's environment unless given) until
     ``health`` answers 200; stop it when the caller's loop ends."""
     cwd, env = cwd or project.root, env if env is not None else project.env
@@ -166,23 +172,50 @@ def _serve(
         process.wait(timeout=20)
 
 
+def _metric(url: str, name: str) -> float:
+    """The value of the label-less metric ``name`` in one scrape of ``url``."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    (value,) = [line.split()[1] for line in text.splitlines() if line.startswith(f"{name} ")]
+    return float(value)
+
+
 def test_service_image_command(project: Project) -> None:
+    """Two uvicorn workers, as in the image: every scrape counts the predictions of both, and
+    every line the server writes is one JSON object."""
     port = _free_port()
     command = _replace_port(project.command("docker/service.Dockerfile"), port)
-    assert command[0].endswith(".venv/bin/uvicorn")
+    assert command[:3] == [f"{project.root}/.venv/bin/python", "-m", f"{project.package}.server"]
+    assert command[command.index("--workers") + 1] == "2"
     base = f"http://127.0.0.1:{port}"
-    for _ in _serve(command, project, f"{base}/ready"):
-        status, body = _request(f"{base}/predict", {"records": project.records()})
-        assert status == 200
-        assert len(body["predictions"]) == 3
+    records = project.records(6)
+    with contextlib.closing(_serve(command, project, f"{base}/ready")) as serving:
+        process = next(serving)
+        for index, record in enumerate(records):
+            headers = {"x-request-id": f"test-{index}"}
+            status, body = _request(f"{base}/predict", {"records": [record]}, headers=headers)
+            assert status == 200
+            assert len(body["predictions"]) == 1
         assert _request(f"{base}/predict", {"records": [{"bad": 1}]})[0] == 422
         status, info = _request(f"{base}/model")
         assert info["lineage"]["artifact_sha256"]
-        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
-            assert b"predictions_total" in response.read()
-    assert (
-        project.recorded("service") == 3
-    )  # written by the background writer, at the latest on exit
+        scrapes = [_metric(f"{base}/metrics", "predictions_total") for _ in range(8)]
+        assert scrapes == [len(records)] * 8  # whichever worker answers the scrape
+    # written by the background writer, at the latest on exit
+    assert project.recorded("service") == len(records)
+    assert process.stdout is not None
+    entries = []
+    for line in process.stdout.read().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            pytest.fail(f"a line of the service's output is not JSON: {line!r}")
+    messages = [entry["message"] for entry in entries]
+    assert messages.count("Application startup complete.") == 2  # uvicorn's lines, once a worker
+    predicted = {
+        e["request_id"] for e in entries if e.get("path") == "/predict" and e["status"] == 200
+    }
+    assert predicted == {f"test-{index}" for index in range(len(records))}
 
 
 def test_host_app_image_command(project: Project) -> None:

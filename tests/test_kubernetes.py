@@ -11,6 +11,9 @@ import yaml
 from tests.conftest import render, tool
 
 KUSTOMIZATIONS = ("base", "overlays/staging", "overlays/prod")
+#: The HorizontalPodAutoscaler's (minReplicas, maxReplicas) in each kustomization.
+SCALE = {"base": (2, 10), "overlays/staging": (1, 3), "overlays/prod": (3, 20)}
+PROBES = {"readinessProbe": "/ready", "livenessProbe": "/health", "startupProbe": "/ready"}
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +58,56 @@ def test_each_kustomization_renders_and_validates(
     assert result.stdout.count("passed") == 4
 
 
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_each_kustomization_lets_the_autoscaler_scale_and_drains_proceed(
+    k8s: Path, kustomization: str
+) -> None:
+    resources = _build(k8s, kustomization)
+    deployment = resources["Deployment"]
+    assert "replicas" not in deployment["spec"]  # the autoscaler's; an apply must not reset it
+    hpa = resources["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == SCALE[kustomization]
+    # One pod may always be evicted: at one replica (staging) minAvailable: 1 would block drains.
+    pdb = resources["PodDisruptionBudget"]["spec"]
+    assert pdb["maxUnavailable"] == 1
+    assert "minAvailable" not in pdb
+    assert pdb["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_each_kustomization_runs_a_probed_bounded_restricted_pod(
+    k8s: Path, kustomization: str
+) -> None:
+    pod = _build(k8s, kustomization)["Deployment"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    (container,) = pod["containers"]
+    for probe, path in PROBES.items():
+        assert container[probe]["httpGet"] == {"path": path, "port": "http"}, probe
+    for bound in ("requests", "limits"):
+        assert set(container["resources"][bound]) == {"cpu", "memory"}, bound
+    security = container["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    # The one writable path, /tmp (metrics of the uvicorn workers, default prediction store), is
+    # an emptyDir.
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+
+
 @pytest.mark.parametrize(
-    ("overlay", "namespace", "min_replicas", "max_replicas", "cpu"),
-    [
-        ("staging", "fraud-scorer-staging", 1, 3, "250m"),
-        ("prod", "fraud-scorer-prod", 3, 20, "500m"),
-    ],
+    ("overlay", "namespace", "cpu"),
+    [("staging", "fraud-scorer-staging", "250m"), ("prod", "fraud-scorer-prod", "500m")],
 )
-def test_overlays_set_namespace_image_and_scale(
-    k8s: Path,
-    overlay: str,
-    namespace: str,
-    min_replicas: int,
-    max_replicas: int,
-    cpu: str,
+def test_overlays_set_namespace_image_and_cpu(
+    k8s: Path, overlay: str, namespace: str, cpu: str
 ) -> None:
     base = _build(k8s, "base")
     resources = _build(k8s, f"overlays/{overlay}")
     assert {r["metadata"]["namespace"] for r in resources.values()} == {namespace}
-    hpa = resources["HorizontalPodAutoscaler"]["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (min_replicas, max_replicas)
     pod = resources["Deployment"]["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["image"] == "ghcr.io/acme-corp/fraud-scorer-service:latest"
@@ -83,5 +116,3 @@ def test_overlays_set_namespace_image_and_scale(
     base_pod = base["Deployment"]["spec"]["template"]["spec"]
     assert pod["securityContext"] == base_pod["securityContext"]
     assert container["securityContext"] == base_pod["containers"][0]["securityContext"]
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

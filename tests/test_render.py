@@ -117,6 +117,7 @@ STRATEGY_FILES = {
     },
     "model_as_service": {
         "docker/service.Dockerfile",
+        "src/{package}/server.py",
         "src/{package}/service.py",
         "tests/unit/test_service.py",
         *(
