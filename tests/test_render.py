@@ -66,6 +66,7 @@ COMMON_FILES = {
     "README.md",
     "docs/ml-test-score.md",
     "docs/monitoring.md",
+    "docs/versioning.md",
     "model_card.yaml",
     "params.yaml",
     "pyproject.toml",
