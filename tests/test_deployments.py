@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -543,3 +543,14 @@ def test_batch_reads_a_postgresql_table_and_a_failed_run_keeps_the_previous_rows
     after = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout) == snapshot
+
+
+#: Each strategy's image-command check, for a trained project built elsewhere:
+#: tests/test_generated_ci.py runs it on the project of each strategy alone after its `make ci`.
+IMAGE_COMMAND_CHECKS: dict[str, Callable[[Project, Path], None]] = {
+    "batch": test_batch_image_command_into_sqlite,
+    "model_in_service": lambda project, _: test_host_app_image_command(project),
+    "model_as_service": lambda project, _: test_service_image_command(project),
+    "serverless": lambda project, _: test_lambda_image_command_with_events(project),
+    "edge": lambda project, _: test_edge_image_command(project),
+}

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import git, tool
+from tests.test_deployments import IMAGE_COMMAND_CHECKS, Project
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +109,7 @@ ALL_STRATEGIES = "[batch, model_in_service, model_as_service, serverless, edge]"
     ids=["batch-dvc-only", "model_in_service", "model_as_service", "serverless-mlflow-only",
          "edge", "all-five"],
 )  # fmt: skip
-def test_make_ci_passes_for_each_strategy_alone_and_all_five(
+def test_make_ci_and_the_image_command_for_each_strategy_alone_and_all_five(
     tmp_path: Path, strategies: str, versioning: tuple[str, ...]
 ) -> None:
     project = _generate(tmp_path, f"deployment_strategies={strategies}", *versioning)
@@ -118,6 +119,8 @@ def test_make_ci_passes_for_each_strategy_alone_and_all_five(
     assert (project / "dvc.lock").is_file() is ("data_versioning=none" not in versioning)
     tracking = json.loads((project / "models" / "model.json").read_text()).get("tracking")
     assert bool(tracking) is ("experiment_tracking=none" not in versioning)
+    if strategies != ALL_STRATEGIES:  # tests/test_deployments.py runs all five's images
+        IMAGE_COMMAND_CHECKS[strategies.strip("[]")](Project(project), tmp_path)
 
 
 def test_make_ci_passes_without_tracking_or_data_versioning(tmp_path: Path) -> None:
