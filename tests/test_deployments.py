@@ -264,7 +264,9 @@ def wheel_venv(project: Project, tmp_path: Path) -> Path:
     python = str(project.root / ".venv" / "bin" / "python")
     for command in (
         ["uv", "venv", "--quiet", "--offline", "--python", python, str(venv)],
-        ["uv", "pip", "install", "--quiet", "--offline", "--python", str(venv), str(wheel)],
+        # the wheel's dependencies are resolved from the package index (a cache holding only
+        # what the projects' locked installs downloaded lacks the index pages to do it offline)
+        ["uv", "pip", "install", "--quiet", "--python", str(venv), str(wheel)],
     ):
         result = subprocess.run(command, env=project.env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr

@@ -226,8 +226,8 @@ def test_champion_gate_refuses_a_worse_model(project: Project, tmp_path: Path) -
     result = project.run("make", "evaluate", env=env)
     assert result.returncode != 0
     assert "below the champion's 0.9990" in result.stdout
-    relaxed = project.variant(
-        tmp_path, evaluate={"champion_dir": str(champion), "champion_tolerance": 0.5}
+    relaxed = project.variant(  # 1.0 below the champion: any model beating the baseline
+        tmp_path, evaluate={"champion_dir": str(champion), "champion_tolerance": 1.0}
     )
     passed = project.run("make", "evaluate", env={project.params_env: str(relaxed)})
     assert passed.returncode == 0, passed.stdout[-2000:]
