@@ -204,9 +204,8 @@ def test_pre_commit_config_is_valid_and_local() -> None:
     repos = yaml.safe_load(config.read_text())["repos"]
     assert [repo["repo"] for repo in repos] == ["local"]  # nothing to download
     hooks = {hook["id"]: hook for hook in repos[0]["hooks"]}
-    assert {"ruff-check", "ruff-format", "mypy", "workflow-schema", "zizmor", "actionlint"} <= set(
-        hooks
-    )
+    expected = {"ruff-check", "ruff-format", "mypy", "workflow-schema", "zizmor", "actionlint"}
+    assert expected | {"pinned-actions", "render"} <= set(hooks)
     for hook in hooks.values():
         assert hook["language"] in {"system", "unsupported", "pygrep"}, hook["id"]
 
@@ -224,7 +223,7 @@ def test_pre_commit_hooks_run_offline_and_catch_problems(tmp_path: Path) -> None
 
     clean = run("--all-files")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    for hook in ("zizmor", "actionlint", "GitHub Actions schema", "template renders"):
+    for hook in ("zizmor", "actionlint", "GitHub Actions schema", "pinned", "template renders"):
         assert re.search(rf"{hook}.*Passed", clean.stdout), clean.stdout
 
     (clone / "generator" / "bad.py").write_text("import os\n")
@@ -237,7 +236,7 @@ def test_pre_commit_hooks_run_offline_and_catch_problems(tmp_path: Path) -> None
     git(clone, "add", "generator/bad.py", ".github/workflows/bad.yml")
     dirty = run("--files", "generator/bad.py", ".github/workflows/bad.yml")
     assert dirty.returncode == 1
-    for hook in ("ruff check", "GitHub Actions schema", "zizmor", "actionlint"):
+    for hook in ("ruff check", "GitHub Actions schema", "zizmor", "actionlint", "pinned"):
         assert re.search(rf"{hook}.*Failed", dirty.stdout), dirty.stdout
 
 
@@ -430,3 +429,30 @@ def test_the_place_checks_would_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _mentions("a model-as-service page", "model_as_service")
     assert _depends_on_a_strategy("templates/Makefile.jinja")
     assert not _depends_on_a_strategy("templates/.editorconfig")
+
+
+def test_every_file_and_name_contributing_cites_exists() -> None:
+    """The recipes name real files, tests and constants (no stale reference after a rename)."""
+    spans = set(re.findall(r"`([^`\n]+)`", CONTRIBUTING))
+    roots = [REPO_ROOT, WORKFLOWS, REPO_ROOT / "tests", REPO_ROOT / "templates"]
+    paths = {
+        span
+        for span in spans
+        if re.fullmatch(r"[\w.-]*[\w-]/[\w./-]*|[\w.-]+\.(md|yml|yaml|py|jinja|json)", span)
+        and not span.startswith("../")
+    }
+    assert {"copier.yml", "tests/test_update.py", ".ci/check-release-files"} <= paths
+    for span in paths:
+        assert any((root / span).exists() for root in roots), f"CONTRIBUTING.md: {span} is gone"
+    tests_code = "\n".join(path.read_text() for path in (REPO_ROOT / "tests").glob("test_*.py"))
+    for name in {span for span in spans if re.fullmatch(r"(test_|real_)\w+", span)}:
+        if not name.endswith(".py") and "<" not in name:
+            assert re.search(rf"^def {name}\b", tests_code, flags=re.M), name
+    places = CONTRIBUTING.split("<!-- strategy-places: begin -->", 1)[1]
+    for place, _ in _places():  # constants named in an item are defined in its file
+        if not (REPO_ROOT / place).is_file():
+            continue
+        block = places.split(f"`{place}`", 1)[1].split(")*", 1)[0]
+        for constant in re.findall(r"`([A-Z][A-Z_]+)\b", block):
+            text = (REPO_ROOT / place).read_text()
+            assert re.search(rf"\b{constant}\b\s*(:[^=\n]*)?=", text), f"{place}: {constant}"
