@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import copier
-from copier.errors import CopierError
-from plumbum import ProcessExecutionError
-
-from generator._create import _list_files, _one_line
+from generator import _copier
+from generator._create import _list_files
 from generator._profile import LoadedProfile, policy_violations, protected, refused_source
 from generator._project import (
     AnswersProblem,
@@ -29,6 +25,7 @@ from generator._project import (
     release_tags,
     user_answers,
 )
+from generator.errors import MlopsNewError, TemplateError
 
 Severity = Literal["violation", "update"]
 Status = Literal["conforms", "update-available", "violation"]
@@ -231,21 +228,18 @@ def _protected(
     try:
         fresh = scratch / "fresh"
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                copier.run_copy(
-                    source,
-                    str(fresh),
-                    data=user_answers(answers),
-                    defaults=True,
-                    vcs_ref=commit,
-                    quiet=True,
-                    overwrite=True,
-                    skip_tasks=True,
-                    unsafe=trust,
-                )
-        except (CopierError, ValueError, ProcessExecutionError, OSError) as exc:
-            detail = _one_line(getattr(exc, "stderr", None) or exc)
+            _copier.copy(
+                source,
+                fresh,
+                data=user_answers(answers),
+                vcs_ref=commit,
+                failure=TemplateError,
+                trust_hint="pass --trust only if you trust this template",
+                skip_tasks=True,
+                unsafe=trust,
+            )
+        except (MlopsNewError, OSError) as exc:
+            detail = str(exc)
             message = (
                 f"cannot render template {source!r} at {commit} to compare protected files"
                 f" ({detail})"

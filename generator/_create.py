@@ -10,20 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import copier
 import yaml
-from copier.errors import CopierError, UnsafeTemplateError
-from plumbum import ProcessExecutionError
 
-from generator import __version__
+from generator import __version__, _copier, _vcs
 from generator._profile import (
     PROJECT_PROFILE,
     LoadedProfile,
@@ -32,6 +27,7 @@ from generator._profile import (
     refused_source,
     validate_questions,
 )
+from generator._project import ANSWERS_FILE
 from generator._template import TemplateSource, resolve_template
 from generator.errors import (
     DestinationError,
@@ -42,13 +38,6 @@ from generator.errors import (
     TemplateError,
 )
 
-ANSWERS_FILE = ".copier-answers.yml"
-_ANSWER_ERRORS = (
-    "Validation error for question",
-    "Invalid choice",
-    "Invalid value",
-    "Not a YAML list",
-)
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -117,7 +106,16 @@ def create(
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        caught, questions = _render(source, staging, answers_in, defaults=defaults, trust=trust)
+        questions, caught = _copier.copy(
+            source.src,
+            staging,
+            data=answers_in,
+            vcs_ref=source.vcs_ref,
+            failure=TemplateError,
+            trust_hint="pass --trust only if you trust this template",
+            defaults=defaults,
+            unsafe=trust,
+        )
         answers = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
         if profile is not None:
             validate_questions(profile, questions)
@@ -150,47 +148,6 @@ def _check_destination(destination: Path, existing_dir: bool) -> None:
         )
     if not os.access(destination.parent, os.W_OK):
         raise DestinationError(f"cannot write in {str(destination.parent)!r}")
-
-
-def _render(
-    source: TemplateSource,
-    staging: Path,
-    data: dict[str, Any],
-    *,
-    defaults: bool,
-    trust: bool,
-) -> tuple[tuple[str, ...], dict[str, Any]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            worker = copier.run_copy(
-                source.src,
-                str(staging),
-                data=data,
-                defaults=defaults,
-                vcs_ref=source.vcs_ref,
-                unsafe=trust,
-                quiet=True,
-                overwrite=True,
-            )
-        except ValueError as exc:
-            message = _one_line(exc)
-            if message.startswith(_ANSWER_ERRORS):  # copier's validators and choice checks
-                raise InvalidAnswerError(message) from exc
-            raise TemplateError(f"cannot read template {source.src!r}: {message}") from exc
-        except UnsafeTemplateError as exc:
-            raise TemplateError(
-                f"{_one_line(exc)}; pass --trust only if you trust this template"
-            ) from exc
-        except CopierError as exc:
-            raise TemplateError(_one_line(exc)) from exc
-        except ProcessExecutionError as exc:
-            detail = _one_line(exc.stderr or str(exc))
-            raise TemplateError(f"cannot read template {source.src!r}: {detail}") from exc
-    messages = tuple(
-        _one_line(w.message) for w in caught if issubclass(w.category, copier.errors.CopierWarning)
-    )
-    return messages, dict(worker.template.questions_data)
 
 
 def _check_known(data: Mapping[str, Any], questions: Mapping[str, Any]) -> None:
@@ -243,7 +200,7 @@ def _merge_into(
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / name, target)
-    if not git or _inside_work_tree(destination):
+    if not git or _vcs.is_work_tree(destination):
         return None
     return _git_init_commit(destination, answers, files)
 
@@ -255,51 +212,18 @@ def _exists_or_blocked(root: Path, relative: str) -> bool:
     return any(parent.exists() and not parent.is_dir() for parent in path.parents)
 
 
-def _inside_work_tree(path: Path) -> bool:
-    result = subprocess.run(
-        ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.returncode == 0 and result.stdout.strip() == "true"
-
-
 def _git_init_commit(root: Path, answers: dict[str, Any], files: tuple[str, ...]) -> str:
     """Make ``root`` a git repository whose first commit holds the generated ``files``."""
-    _run_git(root, os.environ, "init", "--quiet", "--initial-branch=main")
-    # Inside the new repository git reads only the user's and the system's configuration.
-    name = _run_git(root, os.environ, "config", "--get", "user.name", check=False)
-    email = _run_git(root, os.environ, "config", "--get", "user.email", check=False)
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME")
-        or name
-        or str(answers.get("author_name") or "mlops-new"),
-        "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL")
-        or email
-        or str(answers.get("author_email") or "mlops-new@localhost"),
-    }
-    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
-    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
-    message = f"Initial commit from mlops-new {__version__}"
-    _run_git(root, env, "add", "--", *files)
-    _run_git(root, env, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message)
-    return _run_git(root, env, "rev-parse", "HEAD")
-
-
-def _run_git(root: Path, env: Mapping[str, str], *args: str, check: bool = True) -> str:
-    result = subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=False
+    author = (
+        str(answers.get("author_name") or "mlops-new"),
+        str(answers.get("author_email") or "mlops-new@localhost"),
     )
-    if check and result.returncode != 0:
-        raise GitError(f"git {args[0]} failed: {_one_line(result.stderr or result.stdout)}")
-    return result.stdout.strip()
-
-
-def _one_line(message: object) -> str:
-    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(message).__name__
+    try:
+        return _vcs.init_and_commit(
+            root, files, f"Initial commit from mlops-new {__version__}", author=author
+        )
+    except OSError as exc:
+        raise GitError(f"git failed: {exc}") from exc
 
 
 __all__ = ["CreateResult", "MlopsNewError", "create", "parse_data"]

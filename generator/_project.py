@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from packaging.version import InvalidVersion, Version
+
+from generator._vcs import git, is_work_tree, one_line, remote_tags
 
 ANSWERS_FILE = ".copier-answers.yml"
 #: Lines that start a conflict region (``git merge-file``, ``git merge``, Copier's inline mode).
@@ -42,7 +42,7 @@ def load_answers(project: Path) -> dict[str, Any]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise AnswersProblem(
             "answers-unparseable",
-            f"{ANSWERS_FILE} is not valid YAML ({_first_line(exc)}); restore it from git history",
+            f"{ANSWERS_FILE} is not valid YAML ({one_line(exc)}); restore it from git history",
         ) from exc
     if not isinstance(answers, dict):
         raise AnswersProblem("answers-unparseable", f"{ANSWERS_FILE} must be a mapping of answers")
@@ -80,36 +80,12 @@ def release_tags(source: str) -> list[tuple[Version, str]]:
 
     Raises :class:`OSError` when the source cannot be listed.
     """
-    result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", source],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=_git_env(),
-    )
-    if result.returncode != 0:
-        raise OSError(_first_line(result.stderr or result.stdout or "git ls-remote failed"))
     tags: list[tuple[Version, str]] = []
-    for line in result.stdout.splitlines():
-        _, _, ref = line.partition("\trefs/tags/")
-        version = parse_version(ref) if ref else None
+    for ref in remote_tags(source):
+        version = parse_version(ref)
         if version is not None and not version.is_prerelease and not version.local:
             tags.append((version, ref))
     return sorted(tags)
-
-
-def git(project: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        ["git", "-C", str(project), *args], capture_output=True, text=True, check=False
-    )
-    if check and result.returncode != 0:
-        raise OSError(_first_line(result.stderr or result.stdout))
-    return result
-
-
-def is_git_work_tree(project: Path) -> bool:
-    result = git(project, "rev-parse", "--is-inside-work-tree")
-    return result.returncode == 0 and result.stdout.strip() == "true"
 
 
 @dataclass(frozen=True)
@@ -137,7 +113,7 @@ def status(project: Path) -> Status:
     """Uncommitted changes under ``project`` (paths relative to it), untracked files included."""
     result = git(project, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".")
     if result.returncode != 0:
-        raise OSError(_first_line(result.stderr))
+        raise OSError(one_line(result.stderr))
     # Porcelain paths are relative to the repository's top level; the project may be below it.
     prefix = git(project, "rev-parse", "--show-prefix").stdout.strip()
     changed: list[str] = []
@@ -187,7 +163,7 @@ def has_conflict_markers(path: Path) -> bool:
 
 def project_files(project: Path) -> list[str]:
     """Files of the project that git tracks or would track, else every file outside tool folders."""
-    if is_git_work_tree(project):
+    if is_work_tree(project):
         result = git(project, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
         if result.returncode == 0:
             names = sorted({n for n in result.stdout.split("\0") if n})
@@ -213,13 +189,3 @@ def conflicted_files(project: Path, candidates: list[str] | None = None) -> list
     """Files holding conflict markers, among ``candidates`` (default: every project file)."""
     names = project_files(project) if candidates is None else candidates
     return sorted(n for n in names if has_conflict_markers(project / n))
-
-
-def _git_env() -> dict[str, str]:
-    """Never let git wait for a password on a terminal nobody watches."""
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-
-
-def _first_line(message: object) -> str:
-    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(message).__name__

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator import __version__
+from generator._vcs import has_commit, toplevel
 from generator.errors import TemplateError
 
 #: Canonical home of the template, used when mlops-new is installed without its git checkout.
@@ -30,7 +30,7 @@ class TemplateSource:
 def bundled_template() -> Path | None:
     """The repository this package runs from, when that is a git checkout of the template."""
     root = Path(__file__).resolve().parent.parent
-    if (root / "copier.yml").is_file() and _git_root(root) == root:
+    if (root / "copier.yml").is_file() and toplevel(root) == root:
         return root
     return None
 
@@ -68,24 +68,9 @@ def resolve_template(template: str | None, vcs_ref: str | None) -> TemplateSourc
         raise TemplateError(f"template {template!r} is a file, not a template directory")
     if not any((path / name).is_file() for name in ("copier.yml", "copier.yaml")):
         raise TemplateError(f"template {template!r} is not a Copier template (no copier.yml)")
-    if _git_root(path) != path or not _has_commit(path):
+    if toplevel(path) != path or not has_commit(path):
         raise TemplateError(
             f"template {template!r} is not the root of a git repository with a commit: a project"
             " made from it could never be updated (run 'git init && git add -A && git commit')"
         )
     return TemplateSource(str(path), vcs_ref, path)
-
-
-def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(path), *args], capture_output=True, text=True, check=False
-    )
-
-
-def _git_root(path: Path) -> Path | None:
-    result = _git(path, "rev-parse", "--show-toplevel")
-    return Path(result.stdout.strip()).resolve() if result.returncode == 0 else None
-
-
-def _has_commit(path: Path) -> bool:
-    return _git(path, "rev-parse", "--verify", "--quiet", "HEAD").returncode == 0

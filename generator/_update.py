@@ -7,24 +7,19 @@ committed for you. The result lists what changed and what is in conflict.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import copier
-from copier.errors import CopierError, UnsafeTemplateError, UserMessageError
 from packaging.version import Version
-from plumbum import ProcessExecutionError
 
-from generator._create import _ANSWER_ERRORS, _one_line
+from generator import _copier
 from generator._profile import LoadedProfile, enforce, normalise_source, refused_source
 from generator._project import (
     ANSWERS_FILE,
     AnswersProblem,
     conflicted_files,
-    is_git_work_tree,
     load_answers,
     parse_version,
     reject_files,
@@ -32,7 +27,8 @@ from generator._project import (
     status,
 )
 from generator._template import DEFAULT_TEMPLATE_URL, bundled_template
-from generator.errors import DirtyTreeError, InvalidAnswerError, PolicyError, UpdateError
+from generator._vcs import is_work_tree
+from generator.errors import DirtyTreeError, PolicyError, UpdateError
 
 Conflict = Literal["inline", "rej"]
 
@@ -85,7 +81,7 @@ def update(
         answers = load_answers(project)
     except AnswersProblem as exc:
         raise UpdateError(str(exc)) from None
-    if not is_git_work_tree(project):
+    if not is_work_tree(project):
         raise UpdateError(
             f"{str(project)!r} is not a git repository: commit the project to git before updating"
         )
@@ -113,12 +109,15 @@ def update(
             return UpdateResult(project, from_ref, from_ref, up_to_date=True)
         target_ref = from_ref  # re-render at the same version with the changed answers
 
-    caught = _run_copier(
+    caught = _copier.update(
         project,
-        source,
-        vcs_ref=target_ref,
+        src=source,
         data=data,
+        vcs_ref=target_ref,
         conflict=conflict,
+        failure=UpdateError,
+        trust_hint="review its _migrations and tasks, then pass --trust, or list it in the"
+        " profile's allowed_sources",
         unsafe=trust or _trusted(source, profile),
     )
     after = status(project)
@@ -209,56 +208,6 @@ def _trusted(source: str, profile: LoadedProfile | None) -> bool:
             trusted.add(normalise_source(profile.template))
         trusted.update(profile.sources() or [])
     return normalise_source(source) in trusted
-
-
-def _run_copier(
-    project: Path,
-    source: str,
-    *,
-    vcs_ref: str,
-    data: dict[str, Any],
-    conflict: Conflict,
-    unsafe: bool,
-) -> tuple[str, ...]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            copier.run_update(
-                str(project),
-                data=data,
-                defaults=True,
-                overwrite=True,
-                # Re-read the answers after the "before" migrations, which may rewrite them.
-                skip_answered=False,
-                vcs_ref=vcs_ref,
-                conflict=conflict,
-                unsafe=unsafe,
-                quiet=True,
-            )
-        except ValueError as exc:
-            message = _one_line(exc)
-            if message.startswith(_ANSWER_ERRORS):
-                raise InvalidAnswerError(message) from exc
-            raise UpdateError(f"cannot update from template {source!r}: {message}") from exc
-        except UnsafeTemplateError as exc:
-            first = str(exc).strip().splitlines()[0].rstrip(".")
-            raise UpdateError(
-                f"{first} (template {source!r}): review its _migrations and tasks, then pass"
-                " --trust, or list it in the profile's allowed_sources"
-            ) from exc
-        except UserMessageError as exc:
-            message = _one_line(exc)
-            if "downgrading" in message:
-                message = f"downgrade refused: {message}"
-            raise UpdateError(message) from exc
-        except CopierError as exc:
-            raise UpdateError(_one_line(exc)) from exc
-        except ProcessExecutionError as exc:
-            detail = _one_line(exc.stderr or str(exc))
-            raise UpdateError(f"update failed running {exc.argv[0]!s}: {detail}") from exc
-    return tuple(
-        _one_line(w.message) for w in caught if issubclass(w.category, copier.errors.CopierWarning)
-    )
 
 
 __all__ = ["UpdateResult", "update"]

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from generator import __version__
 from generator.errors import MlopsNewError, UpdateConflict, UsageError
@@ -19,8 +20,45 @@ from generator.errors import MlopsNewError, UpdateConflict, UsageError
 if TYPE_CHECKING:
     from generator._update import UpdateResult
 
+
+class _Commands(TyperGroup):
+    """The command group, whose usage errors (an unknown option, a missing argument) exit with
+    :attr:`UsageError.exit_code` (64, EX_USAGE), not click's 2: ``mlops-new check`` answers 2
+    for "only an update is available", so a mistyped option must never look like that."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        with _usage_exit_code():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_exit_code():
+            return super().invoke(ctx)
+
+
+#: click's UsageError, as the installed typer uses it (recent typer releases vendor click).
+_CLICK_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+
+
+@contextmanager
+def _usage_exit_code() -> Iterator[None]:
+    try:
+        yield
+    except _CLICK_USAGE_ERROR as exc:
+        exc.exit_code = UsageError.exit_code  # type: ignore[attr-defined]
+        raise
+
+
 app = typer.Typer(
     name="mlops-new",
+    cls=_Commands,
     help="Generate a complete, working MLOps repository and keep it in step with its template.",
     no_args_is_help=True,
     add_completion=False,

@@ -5,7 +5,6 @@ Exit codes (documented in docs/cli.md):
 
     0  success
     1  any other mlops-new error
-    2  usage error (unknown option, malformed --data) — raised by the CLI parser
     3  invalid answer (validator failed, unknown question, unknown choice)
     4  destination problem (is a file, not empty, would overwrite a file)
     5  template problem (missing, not a Copier template, not a git repository, bad ref)
@@ -15,6 +14,8 @@ Exit codes (documented in docs/cli.md):
     9  update refused: the project has uncommitted changes
    10  update finished but files remain in conflict
    11  update impossible (not a project, not git, downgrade, migrations not trusted, copier failed)
+   64  usage error (unknown option, missing argument, no terminal to ask on): EX_USAGE, never 2,
+       which `check` uses for "only an update is available"
 
 `mlops-new check` has its own result codes (0 conforms, 1 violation, 2 only an update is
 available); its errors (e.g. an invalid profile) use the codes above.
@@ -30,7 +31,7 @@ class MlopsNewError(Exception):
 class UsageError(MlopsNewError):
     """The command cannot run as invoked (e.g. it must ask questions but has no terminal)."""
 
-    exit_code = 2
+    exit_code = 64
 
 
 class InvalidAnswerError(MlopsNewError):

@@ -236,7 +236,7 @@ def test_bad_templates(
 
 def test_interactive_without_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("create", tmp_path / "p")
-    _assert_clean_failure(result, 2, "no terminal to ask questions on")
+    _assert_clean_failure(result, 64, "no terminal to ask questions on")
     assert not (tmp_path / "p").exists()
 
 

@@ -106,7 +106,7 @@ def test_a_template_default_outside_allowed_is_refused(
     profile.write_text("allowed:\n  cloud: [gcp, azure]\n")
     before = set(tmp_path.iterdir())
     result = _invoke("create", tmp_path / "p", "--profile", profile, "--template", template_clone)
-    _one_line_error(result, 2, "no terminal")  # usage checked first
+    _one_line_error(result, 64, "no terminal")  # usage checked first
     result = _invoke(
         "create", tmp_path / "p", "--profile", profile, "--template", template_clone, "--defaults"
     )

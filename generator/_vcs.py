@@ -1,0 +1,101 @@
+"""Every git command mlops-new runs, and the one way a tool's output becomes a one-line message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+#: Lines of a tool's output that say what went wrong (git, Copier's git calls, uv).
+_ERROR_PREFIXES = ("fatal:", "error:")
+
+
+def one_line(message: object) -> str:
+    """A message as one line for the user: the first ``fatal:``/``error:`` line of a tool's
+    output when there is one (that is the cause; the lines around it are progress and
+    context), else the first non-empty line; the exception's type name when it is empty."""
+    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
+    for line in lines:
+        if line.lower().startswith(_ERROR_PREFIXES):
+            return line
+    return lines[0] if lines else type(message).__name__
+
+
+def git(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git -C cwd ARGS`` and return the result; with ``check``, a failure raises
+    :class:`OSError` with git's message on one line."""
+    result = subprocess.run(
+        ["git", "-C", str(cwd), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(env) if env is not None else no_prompt_env(),
+    )
+    if check and result.returncode != 0:
+        raise OSError(one_line(result.stderr or result.stdout or f"git {args[0]} failed"))
+    return result
+
+
+def no_prompt_env() -> dict[str, str]:
+    """The environment for git: never wait for a password on a terminal nobody watches."""
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+
+
+def is_work_tree(path: Path) -> bool:
+    """True inside a git work tree (the folder itself or a subfolder of one)."""
+    result = git(path, "rev-parse", "--is-inside-work-tree")
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def toplevel(path: Path) -> Path | None:
+    """The root of the work tree ``path`` is in, or None outside git."""
+    result = git(path, "rev-parse", "--show-toplevel")
+    return Path(result.stdout.strip()).resolve() if result.returncode == 0 else None
+
+
+def has_commit(path: Path) -> bool:
+    return git(path, "rev-parse", "--verify", "--quiet", "HEAD").returncode == 0
+
+
+def remote_tags(source: str) -> list[str]:
+    """Tag names of a repository (path or URL), without listing anything else; raises
+    :class:`OSError` when it cannot be listed."""
+    result = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", source],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=no_prompt_env(),
+    )
+    if result.returncode != 0:
+        raise OSError(one_line(result.stderr or result.stdout or "git ls-remote failed"))
+    tags = []
+    for line in result.stdout.splitlines():
+        _, _, ref = line.partition("\trefs/tags/")
+        if ref:
+            tags.append(ref)
+    return tags
+
+
+def init_and_commit(
+    root: Path, files: tuple[str, ...], message: str, *, author: tuple[str, str]
+) -> str:
+    """Make ``root`` a git repository whose first commit on ``main`` holds ``files``; return its
+    hash. ``author`` (name, e-mail) is used when neither the environment nor git's own
+    configuration names one. Raises :class:`OSError` with git's message."""
+    git(root, "init", "--quiet", "--initial-branch=main", check=True)
+    # Inside the new repository git reads only the user's and the system's configuration.
+    name = git(root, "config", "--get", "user.name").stdout.strip()
+    email = git(root, "config", "--get", "user.email").stdout.strip()
+    env = no_prompt_env()
+    env["GIT_AUTHOR_NAME"] = env.get("GIT_AUTHOR_NAME") or name or author[0]
+    env["GIT_AUTHOR_EMAIL"] = env.get("GIT_AUTHOR_EMAIL") or email or author[1]
+    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
+    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    git(root, "add", "--", *files, env=env, check=True)
+    commit = ("commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message)
+    git(root, *commit, env=env, check=True)
+    return git(root, "rev-parse", "HEAD", env=env, check=True).stdout.strip()
