@@ -48,6 +48,9 @@ for _key, _value in {
 }.items():
     os.environ.setdefault(_key, _value)
 os.environ.setdefault("UV_CACHE_DIR", str(CACHE / "uv"))
+# Generated projects share mypy's cache: the third-party packages they all import are analysed
+# once (a project's own modules are always checked; a changed package's entries are re-checked).
+os.environ.setdefault("MYPY_CACHE_DIR", str(CACHE / "mypy"))
 # The dev environment's tools (ruff, uv, node, zizmor, ...) come first on PATH.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 

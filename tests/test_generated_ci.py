@@ -74,14 +74,10 @@ def _make_ci(project: Path, env: dict[str, str]) -> dict[str, object]:
     return metrics
 
 
-@pytest.mark.parametrize("problem_type", ["classification", "regression"])
-def test_make_ci_passes(tmp_path: Path, problem_type: str) -> None:
-    project = _generate(
-        tmp_path, f"problem_type={problem_type}", f"project_name=E2E {problem_type.title()}"
-    )
+def test_make_ci_passes_with_the_defaults(tmp_path: Path) -> None:
+    project = _generate(tmp_path, "project_name=E2E Classification")
     metrics = _make_ci(project, _env())
-    primary = "roc_auc" if problem_type == "classification" else "r2"
-    assert metrics["primary_metric"] == primary
+    assert metrics["primary_metric"] == "roc_auc"
     # By default make ci runs the DVC pipeline, and training logs to MLflow's embedded store.
     assert set(yaml.safe_load((project / "dvc.lock").read_text())["stages"]) >= {
         "data", "train", "evaluate", "model_card"
@@ -92,53 +88,49 @@ def test_make_ci_passes(tmp_path: Path, problem_type: str) -> None:
 
 
 ALL_STRATEGIES = "[batch, model_in_service, model_as_service, serverless, edge]"
+NEWEST_PYTHON = "3.13"
 
 
 @pytest.mark.parametrize(
-    ("strategies", "versioning"),
+    ("strategies", "answers"),
     [
-        # each strategy alone, two of them also with one of the two versioning tools: the mixed
-        # combinations (DVC without MLflow, MLflow without DVC) cost no extra project
+        # Each strategy alone, and all five. The other questions ride along, so that every value
+        # that changes the generated code gets a `make ci` without a project of its own:
+        # regression, the newest Python, DVC without MLflow, MLflow without DVC, and neither.
         ("[batch]", ("experiment_tracking=none",)),
-        ("[model_in_service]", ()),
-        ("[model_as_service]", ()),
+        ("[model_in_service]", ("problem_type=regression",)),
+        ("[model_as_service]", ("problem_type=regression", f"python_version={NEWEST_PYTHON}",
+                                "license=Apache-2.0")),
         ("[serverless]", ("data_versioning=none",)),
-        ("[edge]", ()),
+        ("[edge]", ("experiment_tracking=none", "data_versioning=none")),
         (ALL_STRATEGIES, ()),
     ],
-    ids=["batch-dvc-only", "model_in_service", "model_as_service", "serverless-mlflow-only",
-         "edge", "all-five"],
+    ids=["batch-dvc-only", "model_in_service-regression", "model_as_service-py3.13-regression",
+         "serverless-mlflow-only", "edge-no-tracking-no-dvc", "all-five"],
 )  # fmt: skip
 def test_make_ci_and_the_image_command_for_each_strategy_alone_and_all_five(
-    tmp_path: Path, strategies: str, versioning: tuple[str, ...]
+    tmp_path: Path, strategies: str, answers: tuple[str, ...]
 ) -> None:
-    project = _generate(tmp_path, f"deployment_strategies={strategies}", *versioning)
-    _make_ci(project, _env())
+    python = None
+    if f"python_version={NEWEST_PYTHON}" in answers:
+        python = _python(NEWEST_PYTHON)
+        assert python, f"no Python {NEWEST_PYTHON} interpreter (pyenv or PATH): install one"
+    project = _generate(tmp_path, f"deployment_strategies={strategies}", *answers)
+    env = _env(python)
+    metrics = _make_ci(project, env)
+    regression = "problem_type=regression" in answers
+    assert metrics["primary_metric"] == ("r2" if regression else "roc_auc")
+    if python:
+        version = _run(project, "uv", "run", "python", "--version", env=env).stdout
+        assert version.startswith(f"Python {NEWEST_PYTHON}")
     dockerfiles = [*project.glob("docker/*.Dockerfile"), *project.glob("examples/*/Dockerfile")]
     assert len(dockerfiles) == strategies.count(",") + 1
-    assert (project / "dvc.lock").is_file() is ("data_versioning=none" not in versioning)
+    assert (project / "dvc.lock").is_file() is ("data_versioning=none" not in answers)
+    assert (project / "mlflow.db").exists() is ("experiment_tracking=none" not in answers)
     tracking = json.loads((project / "models" / "model.json").read_text()).get("tracking")
-    assert bool(tracking) is ("experiment_tracking=none" not in versioning)
+    assert bool(tracking) is ("experiment_tracking=none" not in answers)
     if strategies != ALL_STRATEGIES:  # tests/test_deployments.py runs all five's images
         IMAGE_COMMAND_CHECKS[strategies.strip("[]")](Project(project), tmp_path)
-
-
-def test_make_ci_passes_without_tracking_or_data_versioning(tmp_path: Path) -> None:
-    project = _generate(tmp_path, "experiment_tracking=none", "data_versioning=none")
-    _make_ci(project, _env())
-    assert not (project / "dvc.lock").exists()
-    assert not (project / "mlflow.db").exists()
-
-
-def test_make_ci_passes_on_newest_python(tmp_path: Path) -> None:
-    python = _python("3.13")
-    if python is None:
-        pytest.skip("no Python 3.13 interpreter on this machine (pyenv or PATH)")
-    project = _generate(tmp_path, "python_version=3.13", "license=Apache-2.0")
-    env = _env(python)
-    _make_ci(project, env)
-    version = _run(project, "uv", "run", "python", "--version", env=env).stdout
-    assert version.startswith("Python 3.13")
 
 
 def test_pre_commit_hooks_run_offline_and_block_conflicts(tmp_path: Path) -> None:
