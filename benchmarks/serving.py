@@ -14,7 +14,7 @@ then measures in the project's own environment:
   rows into SQLite, against a naive loop that predicts and inserts one row at a time (timed on a
   sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size; with
   and without recording a sample of the run in the prediction store;
-- edge: single-record latency of the ONNX runtime (`edge.EdgeModel.predict`) against
+- edge: single-record latency of the ONNX runtime (`onnx_runtime.OnnxModel.predict`) against
   scikit-learn's `predict` on the same record (median and p99 over 2,000 calls); and the installed
   size (MB of site-packages) of the edge image's environment, built as docker/edge.Dockerfile
   builds it (onnxruntime + numpy at the uv.lock versions), against the environments the service
@@ -82,7 +82,7 @@ import statistics, sys, time
 import pandas as pd
 from importlib import import_module
 package = sys.argv[1]
-edge = import_module(f"{package}.edge").EdgeModel("models")
+edge = import_module(f"{package}.onnx_runtime").OnnxModel("models")
 model, _ = import_module(f"{package}.artifact").load_model(__import__("pathlib").Path("models"))
 raw = pd.read_csv(sys.argv[2], nrows=1)
 record = raw.drop(columns="target").iloc[0].to_dict()

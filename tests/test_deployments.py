@@ -1,10 +1,10 @@
 """Slow tier: every deployment strategy, run the way its image runs it.
 
 There is no Docker engine here, so each test reads its Dockerfile's ENTRYPOINT/CMD (exec form),
-maps the image's paths (/app/.venv, /app/models, /app/edge.py, /app/app.py) onto the generated
-project, runs that command, and exercises it: HTTP requests to the service and the host app, rows
-in SQLite and in a real PostgreSQL server for batch, API Gateway events for the Lambda handler,
-ONNX predictions for edge.
+maps the image's paths (/app/.venv, /app/models, /app/app.py) onto the generated project (the
+edge image's /app is laid out from its COPY lines), runs that command, and exercises it: HTTP
+requests to the service and the host app, rows in SQLite and in a real PostgreSQL server for
+batch, API Gateway events for the Lambda handler, ONNX predictions for edge.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ class Project:
         mapping = {
             "/app/.venv/": f"{self.root}/.venv/",
             "/app/models": f"{self.root}/models",
-            "/app/edge.py": f"{self.root}/src/{self.package}/edge.py",
             "/app/app.py": f"{self.root}/examples/host_app/app.py",
         }
         mapped = []
@@ -69,6 +68,19 @@ class Project:
                     part = local + part.removeprefix(prefix)
             mapped.append(part)
         return mapped
+
+    def staged_app(self, dockerfile: str, app: Path) -> Path:
+        """``app`` holding what the Dockerfile's last stage COPYs from the project into /app."""
+        final = (self.root / dockerfile).read_text().rsplit("\nFROM ", 1)[1]
+        assert "\nWORKDIR /app\n" in final
+        for line in final.splitlines():
+            if line.startswith("COPY ") and "--from=" not in line:
+                *sources, target = line.split()[1:]
+                folder = app / target.removeprefix("/app/")
+                folder.mkdir(parents=True, exist_ok=True)
+                for source in sources:
+                    shutil.copy(self.root / source, folder)
+        return app
 
     def run(
         self, command: list[str], stdin: str | None = None, **env: str
@@ -396,8 +408,15 @@ def test_lambda_image_command_with_events(project: Project) -> None:
     assert project.recorded("lambda") == 3
 
 
-def test_edge_image_command(project: Project) -> None:
-    command = project.command("docker/edge.Dockerfile")
+def test_edge_image_command(project: Project, tmp_path: Path) -> None:
+    app = project.staged_app("docker/edge.Dockerfile", tmp_path / "app")
+    assert sorted(p.name for p in app.glob("*.py")) == ["edge.py", "onnx_runtime.py"]
+    # The image's /app/edge.py runs from a folder with only what the Dockerfile copies.
+    command = [
+        part.replace("/app/", f"{app}/", 1) if part.startswith("/app/edge.py") else part
+        for part in project.command("docker/edge.Dockerfile")
+    ]
+    assert command[1] == f"{app}/edge.py"
     assert command[-1] == "-"
     result = subprocess.run(
         command,
@@ -554,5 +573,5 @@ IMAGE_COMMAND_CHECKS: dict[str, Callable[[Project, Path], None]] = {
     "model_in_service": lambda project, _: test_host_app_image_command(project),
     "model_as_service": lambda project, _: test_service_image_command(project),
     "serverless": lambda project, _: test_lambda_image_command_with_events(project),
-    "edge": lambda project, _: test_edge_image_command(project),
+    "edge": test_edge_image_command,
 }

@@ -104,10 +104,10 @@ PACKAGE_MODULES = {
     "store.py",
     "train.py",
 }
-ONNX_FILES = (
-    "src/{package}/edge.py",
+ONNX_FILES = (  # the ONNX export and its scoring: the service's fast path, the edge runtime
     "src/{package}/onnx_export.py",
-    "tests/unit/test_edge.py",
+    "src/{package}/onnx_runtime.py",
+    "tests/unit/test_onnx_runtime.py",
 )
 STRATEGY_FILES = {
     "batch": {
@@ -136,13 +136,27 @@ STRATEGY_FILES = {
         "tests/unit/test_lambda.py",
         "docs/deployment/serverless.md",
     },
-    "edge": {"docker/edge.Dockerfile", *ONNX_FILES, "docs/deployment/edge.md"},
+    "edge": {
+        "docker/edge.Dockerfile",
+        "src/{package}/edge.py",
+        "tests/unit/test_edge.py",
+        *ONNX_FILES,
+        "docs/deployment/edge.md",
+    },
     "model_in_service": {
         "examples/host_app/Dockerfile",
         "examples/host_app/app.py",
         "tests/unit/test_host_app.py",
         "docs/deployment/model-in-service.md",
     },
+}
+#: The names a file or folder takes after each strategy (its stem, without `test_`).
+STRATEGY_NAMES = {
+    "batch": {"batch"},
+    "model_in_service": {"model_in_service", "model-in-service", "host_app"},
+    "model_as_service": {"model_as_service", "model-as-service", "service", "server"},
+    "serverless": {"serverless", "lambda", "lambda_handler"},
+    "edge": {"edge"},
 }
 VERSIONING_FILES = {
     ("experiment_tracking", "mlflow"): {
@@ -199,6 +213,56 @@ def test_expected_files_and_nothing_else(rendered: tuple[Path, dict[str, str]]) 
         if answers[question] == value:
             expected |= {name.format(package=package) for name in names}
     assert _files(root) == expected
+
+
+def _named_after_other_strategies(root: Path, chosen: list[str]) -> list[str]:
+    """Files and folders under ``root`` named after a strategy that is not in ``chosen``."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        for part in path.relative_to(root).parts:
+            stem = part.split(".")[0].removeprefix("test_")
+            named = [s for s, names in STRATEGY_NAMES.items() if stem in names]
+            if any(strategy not in chosen for strategy in named):
+                found.append(path.relative_to(root).as_posix())
+                break
+    return found
+
+
+def test_no_file_is_named_after_a_strategy_not_chosen(
+    rendered: tuple[Path, dict[str, str]],
+) -> None:
+    """A user finds each strategy's files by name: none ship without their strategy."""
+    root, _ = rendered
+    chosen = yaml.safe_load((root / ".copier-answers.yml").read_text())["deployment_strategies"]
+    assert _named_after_other_strategies(root, chosen) == []
+
+
+def test_default_project_has_no_edge_files(tmp_path: Path) -> None:
+    """The default (batch, model_as_service) scores ONNX through onnx_runtime.py, not "edge"."""
+    root = render(tmp_path / "p")
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert answers["deployment_strategies"] == ["batch", "model_as_service"]
+    package = root / "src" / answers["package_name"]
+    assert (package / "onnx_runtime.py").is_file()
+    assert not (package / "edge.py").exists()
+    assert not (root / "tests" / "unit" / "test_edge.py").exists()
+    assert _named_after_other_strategies(root, answers["deployment_strategies"]) == []
+
+
+def test_a_strategy_file_is_found_by_the_name_check(tmp_path: Path) -> None:
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "edge.py").touch()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_lambda.py").touch()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "model-in-service.md").touch()
+    assert _named_after_other_strategies(tmp_path, ["model_in_service"]) == [
+        "src/pkg/edge.py",
+        "tests/test_lambda.py",
+    ]
+    assert _named_after_other_strategies(tmp_path, ["edge", "serverless"]) == [
+        "docs/model-in-service.md"
+    ]
 
 
 def _nav_pages(nav: list[object]) -> list[str]:

@@ -71,13 +71,14 @@ def test_each_stage_depends_on_the_code_it_runs_and_no_other(dvc_project: Path) 
         for name, stage in stages.items()
     }
     # train: the modules `train` and `tracking` (which logs the run) import, nothing else, so
-    # editing a serving module (batch.py, edge.py, ...) retrains nothing.
+    # editing a serving module (batch.py, onnx_runtime.py, ...) retrains nothing.
     assert code["train"] == _imported_modules(package, "train") | _imported_modules(
         package, "tracking"
     )
-    assert not code["train"] & {"batch", "edge", "cli", "predict", "store", "onnx_export"}
+    serving = {"batch", "edge", "cli", "predict", "store", "onnx_export", "onnx_runtime"}
+    assert not code["train"] & serving
     assert "evaluate" in code["evaluate"]
-    assert {"onnx_export", "edge"} <= code["export_onnx"]
+    assert {"onnx_export", "onnx_runtime"} <= code["export_onnx"]
     assert "model_card" in code["model_card"]
     assert code["data"] == _imported_modules(package, "data")
 
