@@ -11,6 +11,7 @@ Answers to multi-select questions are accepted in the forms people type: ``batch
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,8 +22,9 @@ from typing import Any, Literal
 import jinja2
 import yaml
 from copier.errors import CopierError, CopierWarning, InteractiveSessionError, UnsafeTemplateError
-from plumbum import ProcessExecutionError
+from plumbum import ProcessExecutionError, local
 
+from generator._template import git_environment
 from generator._vcs import one_line
 from generator.errors import InvalidAnswerError, MlopsNewError, UsageError
 
@@ -53,6 +55,7 @@ def copy(
     with (
         _translated(src, failure, trust_hint),
         _collected_warnings(caught),
+        _git_environment(src),
         Worker(
             src_path=src,
             dst_path=dst,
@@ -90,6 +93,7 @@ def update(
     with (
         _translated(src, failure, trust_hint),
         _collected_warnings(caught),
+        _git_environment(src),
         Worker(
             dst_path=project,
             data=dict(data),
@@ -132,6 +136,25 @@ def normalise_multiselect(questions: Mapping[str, Any], data: Mapping[str, Any])
             )
         normalised[key] = parsed
     return normalised
+
+
+@contextmanager
+def _git_environment(src: str) -> Iterator[None]:
+    """Give Copier's git processes :func:`generator._template.git_environment` for ``src``:
+    Copier runs git through plumbum, whose environment is a copy of ``os.environ`` taken at
+    import, and reads its cache folder from ``os.environ``, so both are set, then restored."""
+    extra = git_environment(src)
+    saved = {key: os.environ.get(key) for key in extra}
+    os.environ.update(extra)
+    try:
+        with local.env(**extra):
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextmanager

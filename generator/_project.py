@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from packaging.version import InvalidVersion, Version
 
+from generator._template import git_environment
 from generator._vcs import git, is_work_tree, one_line, remote_tags
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -76,12 +77,13 @@ def parse_version(ref: object) -> Version | None:
 
 
 def release_tags(source: str) -> list[tuple[Version, str]]:
-    """The template's PEP 440 release tags (no pre-releases), oldest first.
+    """The template's PEP 440 release tags (no pre-releases), oldest first; for the template's
+    canonical home, those of the releases this installation carries (no network).
 
     Raises :class:`OSError` when the source cannot be listed.
     """
     tags: list[tuple[Version, str]] = []
-    for ref in remote_tags(source):
+    for ref in remote_tags(source, git_environment(source)):
         version = parse_version(ref)
         if version is not None and not version.is_prerelease and not version.local:
             tags.append((version, ref))

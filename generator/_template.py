@@ -1,4 +1,13 @@
-"""Where the template comes from: the bundled checkout, a local git repository, or a git URL."""
+"""Where the template comes from: the checkout mlops-new runs from, the releases its wheel
+carries, a local git repository, or a git URL.
+
+An installed wheel carries the template's releases as a git bundle (``template.bundle``, made by
+``hatch_build.py``). A project records the template's canonical home
+(:data:`DEFAULT_TEMPLATE_URL`) and a release tag, exactly as a project made online does; the git
+processes mlops-new starts for that URL (Copier's and its own) read the bundle instead, through
+``url.<bundle>.insteadOf`` given in their environment only (:func:`git_environment`). So create,
+update and check need no network, and plain ``copier update`` works on the same project online.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import __version__
-from generator._vcs import has_commit, toplevel
+from generator._vcs import config_variables, has_commit, toplevel
 from generator.errors import TemplateError
 
 #: Canonical home of the template, used when mlops-new is installed without its git checkout.
 DEFAULT_TEMPLATE_URL = "https://github.com/mlops-new/mlops-new.git"
 #: Environment variable that overrides the default template source (path or git URL).
 TEMPLATE_ENV = "MLOPS_NEW_TEMPLATE"
+#: The template's releases up to the installed one (absent in a git checkout: see hatch_build.py).
+BUNDLE = Path(__file__).resolve().parent / "template.bundle"
+#: Copier's copies of the template when it is read from the bundle (keeps them apart from the
+#: mirrors Copier keeps of the real canonical repository).
+COPIER_CACHE_ENV = "COPIER_CACHE_DIR"
 
 _URL_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://", "file://")
 
@@ -35,6 +49,39 @@ def bundled_template() -> Path | None:
     return None
 
 
+def shipped_bundle() -> Path | None:
+    """The bundle of template releases an installed wheel carries, or None (a git checkout)."""
+    return BUNDLE if BUNDLE.is_file() else None
+
+
+def is_canonical(source: str) -> bool:
+    """Whether ``source`` names the template's canonical home (with or without ``.git``)."""
+    home = DEFAULT_TEMPLATE_URL.removesuffix(".git")
+    return source.strip() in (home, f"{home}.git")
+
+
+def cache_dir() -> Path:
+    """mlops-new's cache: ``$XDG_CACHE_HOME/mlops-new``, else ``~/.cache/mlops-new``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlops-new"
+
+
+def git_environment(source: str) -> dict[str, str]:
+    """What to add to the environment of the git processes that read ``source``: for the
+    canonical home, when this installation carries the bundle, a ``url.<bundle>.insteadOf``
+    rewrite (no network; the user's git configuration is not touched) and Copier's cache in
+    mlops-new's; else nothing, and git reads ``source`` itself."""
+    bundle = shipped_bundle()
+    if bundle is None or not is_canonical(source):
+        return {}
+    home = DEFAULT_TEMPLATE_URL.removesuffix(".git")
+    key = f"url.{bundle.as_posix()}.insteadOf"
+    # Git takes the longest matching prefix: both spellings become the bundle itself.
+    variables = config_variables([(key, f"{home}.git"), (key, home)])
+    variables[COPIER_CACHE_ENV] = str(cache_dir() / "copier")
+    return variables
+
+
 def release_ref(version: str | None = None) -> str | None:
     """The template tag matching a released package version, or None for a dev build."""
     version = __version__ if version is None else version
@@ -48,8 +95,9 @@ def resolve_template(template: str | None, vcs_ref: str | None) -> TemplateSourc
 
     Without ``--template``: ``$MLOPS_NEW_TEMPLATE``, else the git checkout mlops-new runs from
     (at ``HEAD``, so code and template agree), else :data:`DEFAULT_TEMPLATE_URL` at the tag of
-    the installed release. A local template must be the root of a git repository with at least
-    one commit: a project rendered from anything else could never be updated, so it is refused.
+    the installed version (read from the bundle the wheel carries). A local template must be the
+    root of a git repository with at least one commit: a project rendered from anything else
+    could never be updated, so it is refused.
     """
     if template is None:
         template = os.environ.get(TEMPLATE_ENV) or None
@@ -57,6 +105,8 @@ def resolve_template(template: str | None, vcs_ref: str | None) -> TemplateSourc
         root = bundled_template()
         if root is not None:
             return TemplateSource(str(root), vcs_ref or "HEAD", root)
+        if shipped_bundle() is not None:  # the bundle always holds this version's tag
+            return TemplateSource(DEFAULT_TEMPLATE_URL, vcs_ref or f"v{__version__}")
         return TemplateSource(DEFAULT_TEMPLATE_URL, vcs_ref or release_ref())
     path = Path(template).expanduser()
     if not path.exists():

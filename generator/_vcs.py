@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 #: Lines of a tool's output that say what went wrong (git, Copier's git calls, uv).
@@ -60,15 +60,31 @@ def has_commit(path: Path) -> bool:
     return git(path, "rev-parse", "--verify", "--quiet", "HEAD").returncode == 0
 
 
-def remote_tags(source: str) -> list[str]:
-    """Tag names of a repository (path or URL), without listing anything else; raises
-    :class:`OSError` when it cannot be listed."""
+def config_variables(
+    pairs: Sequence[tuple[str, str]], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment variables that give the git processes started with them the extra
+    configuration ``pairs`` (key, value), after any ``GIT_CONFIG_KEY_n`` already in ``environ``
+    (default: this process's). Git 2.31 or later reads them; nothing is written to a git
+    configuration file."""
+    environ = os.environ if environ is None else environ
+    start = int(environ.get("GIT_CONFIG_COUNT") or 0)
+    variables = {"GIT_CONFIG_COUNT": str(start + len(pairs))}
+    for index, (key, value) in enumerate(pairs, start):
+        variables[f"GIT_CONFIG_KEY_{index}"] = key
+        variables[f"GIT_CONFIG_VALUE_{index}"] = value
+    return variables
+
+
+def remote_tags(source: str, extra_env: Mapping[str, str] | None = None) -> list[str]:
+    """Tag names of a repository (path or URL), without listing anything else; ``extra_env``
+    is added to git's environment. Raises :class:`OSError` when it cannot be listed."""
     result = subprocess.run(
         ["git", "ls-remote", "--tags", "--refs", source],
         capture_output=True,
         text=True,
         check=False,
-        env=no_prompt_env(),
+        env={**no_prompt_env(), **(extra_env or {})},
     )
     if result.returncode != 0:
         raise OSError(one_line(result.stderr or result.stdout or "git ls-remote failed"))

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from generator import __version__
 from generator.errors import MlopsNewError, UpdateConflict, UsageError
 
 if TYPE_CHECKING:
@@ -115,6 +114,8 @@ def _user_errors() -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
+        from generator import __version__
+
         typer.echo(f"mlops-new {__version__}")
         raise typer.Exit()
 

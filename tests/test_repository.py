@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -144,9 +145,11 @@ def test_release_builds_attests_and_publishes_by_trusted_publishing() -> None:
 # --- the scripts the workflows run -------------------------------------------------------------
 
 
-def _script(name: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _script(
+    name: str, *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(REPO_ROOT / ".ci" / name), *args], capture_output=True, text=True, env=env
+        [str(REPO_ROOT / ".ci" / name), *args], capture_output=True, text=True, env=env, cwd=cwd
     )
 
 
@@ -175,21 +178,38 @@ def test_newest_dependencies_issue_is_opened_once_then_commented(tmp_path: Path)
 
 
 def test_release_files_must_carry_the_tag_version(template_clone: Path, tmp_path: Path) -> None:
-    """A real `uv build` of a checkout tagged v1.0.0 gives what the release check expects."""
+    """A real `uv build` of a checkout tagged v1.0.0, whose CHANGELOG names v1.0.0, gives what
+    the release check expects: the tag's version, and a template bundle with every release."""
+    clone = tmp_path / "release"
+    shutil.copytree(template_clone, clone)
+    changelog = clone / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace("\n## Unreleased\n", "\n## Unreleased\n\n## v1.0.0\n", 1)
+    )
+    git(clone, "commit", "--quiet", "-am", "release v1.0.0")
+    git(clone, "tag", "--force", "v1.0.0")
     dist = tmp_path / "dist"
     built = subprocess.run(
         [tool("uv"), "build", "--quiet", "--out-dir", str(dist)],
-        cwd=template_clone, capture_output=True, text=True,
+        cwd=clone, capture_output=True, text=True,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     env = {**os.environ, "GITHUB_REF_NAME": "v1.0.0"}
-    ok = _script("check-release-files", str(dist), env=env)
+    ok = _script("check-release-files", str(dist), env=env, cwd=clone)
     assert ok.returncode == 0, ok.stderr
-    wrong = _script("check-release-files", str(dist), env={**env, "GITHUB_REF_NAME": "v1.0.1"})
+    assert ok.stdout.strip().endswith("template releases: v1.0.0")
+    wrong = _script(
+        "check-release-files", str(dist), env={**env, "GITHUB_REF_NAME": "v1.0.1"}, cwd=clone
+    )
     assert wrong.returncode == 1
     assert wrong.stderr.startswith("error: ") and len(wrong.stderr.splitlines()) == 1
+    git(clone, "tag", "v0.9.0", "HEAD~1")  # an older release the bundle does not hold
+    unbundled = _script("check-release-files", str(dist), env=env, cwd=clone)
+    assert unbundled.returncode == 1
+    assert unbundled.stderr.startswith("error: the wheel's template bundle lacks release tag(s)")
+    assert "v0.9.0" in unbundled.stderr and len(unbundled.stderr.splitlines()) == 1
     (dist / "mlops_new-1.0.0-py3-none-any.whl").unlink()
-    assert _script("check-release-files", str(dist), env=env).returncode == 1
+    assert _script("check-release-files", str(dist), env=env, cwd=clone).returncode == 1
 
 
 # --- pre-commit --------------------------------------------------------------------------------
