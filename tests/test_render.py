@@ -125,7 +125,10 @@ STRATEGY_FILES = {
             f"deploy/k8s/{name}/kustomization.yaml"
             for name in ("base", "overlays/staging", "overlays/prod")
         ),
-        *(f"deploy/k8s/base/{name}.yaml" for name in ("deployment", "service", "hpa", "pdb")),
+        *(
+            f"deploy/k8s/base/{name}.yaml"
+            for name in ("deployment", "service", "hpa", "pdb", "networkpolicy")
+        ),
         *ONNX_FILES,  # the service scores through the ONNX export
         "docs/api.md",
         "docs/deployment/model-as-service.md",
@@ -454,6 +457,9 @@ def test_every_dockerfile_is_hadolint_clean(rendered: tuple[Path, dict[str, str]
         assert not unexplained_ignores(text), f"{path.name}: a hadolint ignore without a reason"
         if path.name in ("service.Dockerfile", "Dockerfile"):  # the HTTP servers
             assert re.search(r"^HEALTHCHECK .*\S", text, re.M), f"{path.name}: HEALTHCHECK"
+        else:  # jobs and a Lambda function: the file says why there is none
+            assert "HEALTHCHECK" not in text.replace("# No HEALTHCHECK: ", ""), path.name
+            assert re.search(r"^# No HEALTHCHECK: \S.{20,}", text, re.M), f"{path.name}: why"
 
 
 def test_mypy_checks_the_host_app_when_there_is_one(rendered: tuple[Path, dict[str, str]]) -> None:

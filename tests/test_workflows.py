@@ -260,10 +260,35 @@ def test_delivery_builds_every_image_and_deploys_through_environments(workflows:
     if deploys:
         staging, production = cd["jobs"]["deploy-staging"], cd["jobs"]["deploy-production"]
         assert (staging["environment"], production["environment"]) == ("staging", "production")
-        assert production["needs"] == "deploy-staging"
+        assert staging["needs"] == "images"
+        assert production["needs"] == ["images", "deploy-staging"]
+        # Each image leg hands on the digest it built and attested; the deploy jobs take it.
+        digests = {
+            "SERVICE_DIGEST": "service" if "model_as_service" in strategies else None,
+            "SERVERLESS_DIGEST": "serverless"
+            if "serverless" in strategies and answers["cloud"] == "aws"
+            else None,
+        }
+        digests = {variable: image for variable, image in digests.items() if image}
+        outputs = cd["jobs"]["images"]["outputs"]
+        assert outputs == {
+            f"{image}-digest": f"${{{{ steps.digest.outputs.{image} }}}}"
+            for image in digests.values()
+        }
+        record = next(s for s in cd["jobs"]["images"]["steps"] if s.get("id") == "digest")
+        assert record["env"]["DIGEST"] == "${{ steps.build.outputs.digest }}"
         for job in (staging, production):
-            assert job["permissions"]["id-token"] == "write"
+            assert job["permissions"] == {
+                "contents": "read",
+                "id-token": "write",
+                "packages": "read",
+                "attestations": "read",
+            }
+            for variable, image in digests.items():
+                assert job["env"][variable] == f"${{{{ needs.images.outputs.{image}-digest }}}}"
+            assert "IMAGE_TAG" not in job["env"]  # never a tag
             assert job["steps"][-1]["run"] == "make install deploy"
+            assert job["steps"][-1]["env"] == {"GH_TOKEN": "${{ github.token }}"}
             setup_uv = next(s for s in job["steps"] if "setup-uv" in s.get("uses", ""))
             assert setup_uv["with"]["enable-cache"] is False  # no caches in deploy jobs
         login = {
@@ -278,13 +303,24 @@ def test_delivery_builds_every_image_and_deploys_through_environments(workflows:
 def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
     project = workflows.parent.parent
     answers = _load(project / ".copier-answers.yml")
+    service, serverless = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model"
     dry = subprocess.run(
-        ["make", "-n", "deploy", "ENV=prod", "IMAGE_TAG=sha-1234"],
+        ["make", "-n", "deploy", "ENV=prod", f"SERVICE_DIGEST={service}",
+         f"SERVERLESS_DIGEST={serverless}", "GITHUB_REPOSITORY=acme/model",
+         f"ECR_REPOSITORY={ecr}"],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
     cloud, strategies = answers["cloud"], answers["deployment_strategies"]
+    slug = answers["project_slug"]
+    verify = "gh attestation verify oci://ghcr.io/my-org/{}-{}@{} --repo acme/model"
+    signer = "--signer-workflow acme/model/.github/workflows/cd.yml"
+    commands = dry.stdout.replace("\\\n\t", "")  # continuation lines joined
     if "model_as_service" in strategies and cloud != "none":
         assert dry.returncode == 0, dry.stderr
+        # The attestation of the very digest is verified before anything is applied.
+        checked = commands.index(f"{verify.format(slug, 'service', service)} {signer}")
+        assert checked < commands.index("kubectl kustomize") < commands.index("kubectl apply")
         login = {
             "aws": "aws eks update-kubeconfig",
             "gcp": "gcloud container clusters get-credentials",
@@ -293,25 +329,50 @@ def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
         assert login in dry.stdout
         assert "kubectl apply -f reports/k8s/deploy-prod.yaml" in dry.stdout
     if "serverless" in strategies and cloud == "aws":
-        assert "aws lambda update-function-code" in dry.stdout
+        assert dry.returncode == 0, dry.stderr
+        checked = commands.index(f"{verify.format(slug, 'serverless', serverless)} {signer}")
+        # Lambda gets the image copied by digest, and is pointed at the digest ECR holds.
+        pull = f"docker pull --platform linux/amd64 ghcr.io/my-org/{slug}-serverless@{serverless}"
+        assert checked < commands.index(pull) < commands.index("aws lambda update-function-code")
+        assert f'--image-uri "{ecr}@$digest"' in commands
+        assert ":latest" not in commands
     if cloud == "none":
         assert "deploy:" not in (project / "Makefile").read_text()
 
 
-def test_k8s_manifests_carry_the_release_tag(tmp_path: Path) -> None:
+def test_k8s_manifests_deploy_the_release_digest_and_nothing_else(tmp_path: Path) -> None:
     project = render(
         tmp_path / "p", project_name="Tagged", deployment_strategies="[model_as_service]"
     )
-    result = subprocess.run(
-        ["make", "k8s-manifests", "RUN=", "ENV=prod", "IMAGE_TAG=sha-abc123"],
-        cwd=project, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    digest = "sha256:" + "0123456789abcdef" * 4
+
+    def manifests(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "k8s-manifests", "RUN=", "ENV=prod", *args],
+            cwd=project, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    result = manifests(f"SERVICE_DIGEST={digest}")
     assert result.returncode == 0, result.stdout + result.stderr
     docs = list(yaml.safe_load_all((project / "reports/k8s/deploy-prod.yaml").read_text()))
     deployment = next(d for d in docs if d["kind"] == "Deployment")
-    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image == "ghcr.io/my-org/tagged-service:sha-abc123"
-    assert deployment["metadata"]["namespace"] == "tagged-prod"
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == f"ghcr.io/my-org/tagged-service@{digest}"
+    assert container["imagePullPolicy"] == "Always"
+    assert {d["metadata"]["namespace"] for d in docs} == {"tagged-prod"}
+    assert {d["kind"] for d in docs} >= {"Deployment", "NetworkPolicy"}  # the whole overlay
+    # Another registry (a mirror) keeps the digest.
+    result = manifests(f"SERVICE_DIGEST={digest}", "REGISTRY=registry.example.com/acme")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = (project / "reports/k8s/deploy-prod.yaml").read_text()
+    assert f"image: registry.example.com/acme/tagged-service@{digest}\n" in rendered
+    # No digest, a tag, or a short digest: nothing is rendered.
+    for wrong in ("", "v1.0.0", "sha256:abc", f"{digest}:latest"):
+        (project / "reports/k8s/deploy-prod.yaml").unlink(missing_ok=True)
+        result = manifests(f"SERVICE_DIGEST={wrong}")
+        assert result.returncode != 0, wrong
+        assert "SERVICE_DIGEST=sha256:<64 hex digits>" in result.stderr
+        assert not (project / "reports/k8s/deploy-prod.yaml").exists()
 
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[^@\s]+)@(?P<ref>\S+)\s+#\s+(?P<tag>\S+)\s*$")
