@@ -82,6 +82,7 @@ COMMON_FILES = {
     "tests/unit/test_artifact.py",
     "tests/unit/test_cli.py",
     "tests/unit/test_config.py",
+    "tests/unit/test_data_contract.py",
     "tests/unit/test_lineage.py",  # through MLflow, else through models/model.json
     "tests/unit/test_predict.py",
     "tests/unit/test_store.py",
@@ -92,6 +93,7 @@ PACKAGE_MODULES = {
     "artifact.py",
     "cli.py",
     "config.py",
+    "contract.py",
     "data.py",
     "evaluate.py",
     "features.py",

@@ -1,0 +1,498 @@
+"""The data contract: which columns the model may use, of what kind, within which bounds.
+
+``make contract`` infers it from the raw data into ``contract.yaml``, a file people review and
+commit, and compares new data with the committed file: a breaking change (a removed column, a
+changed kind, a new target class) fails until it is accepted (``make contract ACCEPT=1``). What
+is inferred, and why, is written in the file itself (docs: "Your data").
+
+This module needs only pandas, NumPy and PyYAML, and imports nothing else from the package, so it
+can also be loaded on its own by path (mlops-new does, to check a table before it makes a project).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+CONTRACT_FILE = Path("contract.yaml")
+VERSION = 1
+TASKS = ("binary", "multiclass", "regression")
+#: Names that mark a column as an identifier (with nearly unique values), after normalisation.
+_IDENTIFIER = re.compile(
+    r"^(id|uuid|guid|index|key|row(_?num(ber)?)?|unnamed_\d+)$|_(id|uuid|key)$"
+)
+_TRUTHY = {"1", "true", "yes", "y", "positive", "pos"}
+
+
+class ContractError(ValueError):
+    """The data cannot get a contract (or break it); the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The thresholds of inference; each one is written into the contract it produced."""
+
+    #: Text with at most this many distinct values is categorical; more is free text.
+    max_categories: int = 30
+    #: Integers with at most this many distinct values are category codes, not quantities.
+    max_integer_codes: int = 5
+    #: An integer target with at most this many distinct values is a class label.
+    max_classes: int = 20
+    #: A column whose values are at least this share distinct is an identifier or free text.
+    unique_share: float = 0.95
+    #: The smallest class below this share of rows is a heavy imbalance (a warning).
+    imbalance_share: float = 0.1
+    #: A single feature scoring this well alone (AUC or R²) is likely leakage (a warning).
+    leakage_score: float = 0.99
+    #: Rows inspected for date/time columns and for leakage (a seeded sample beyond that).
+    sample_rows: int = 200_000
+
+
+def normalise_name(name: object) -> str:
+    """``"Mean Radius"`` -> ``"mean_radius"``: lower case, runs of other characters as ``_``."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+
+
+def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with normalised column names; refuses duplicates and non-identifiers."""
+    names = [normalise_name(column) for column in frame.columns]
+    for original, name in zip(frame.columns, names, strict=True):
+        if not name.isidentifier():
+            raise ContractError(
+                f"column {str(original)!r} is not a valid identifier after normalisation"
+                f" ({name!r}): rename it in the source"
+            )
+    seen: dict[str, object] = {}
+    for original, name in zip(frame.columns, names, strict=True):
+        if name in seen:
+            raise ContractError(
+                f"columns {str(seen[name])!r} and {str(original)!r} are both {name!r} after"
+                " normalisation: rename one in the source"
+            )
+        seen[name] = original
+    return frame.set_axis(names, axis=1)
+
+
+def infer(
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    task: str | None = None,
+    min_rows: int = 1,
+    settings: Settings = Settings(),
+) -> dict[str, Any]:
+    """The contract of ``frame`` (normalised names) for predicting ``target``.
+
+    ``task`` overrides the inferred one: ``classification`` (binary or multiclass by the number
+    of labels), ``regression``, or one of :data:`TASKS`. Raises :class:`ContractError`.
+    """
+    if target not in frame.columns:
+        shown = ", ".join(map(str, list(frame.columns)[:12]))
+        raise ContractError(f"target {target!r} is not a column; the columns are: {shown}")
+    labelled = frame[frame[target].notna()]
+    missing_target = len(frame) - len(labelled)
+    if len(labelled) < min_rows:
+        raise ContractError(
+            f"{len(labelled)} rows with a target ({missing_target} without one dropped):"
+            f" at least {min_rows} are needed for the quality gate"
+        )
+    target_section = _target(labelled[target], task, settings)
+    target_section["missing_dropped"] = missing_target
+    features: dict[str, dict[str, Any]] = {}
+    dropped: dict[str, str] = {}
+    for column in labelled.columns:
+        if column == target:
+            continue
+        kind = _feature(str(column), labelled[column], settings)
+        if isinstance(kind, str):
+            dropped[str(column)] = kind
+        else:
+            features[str(column)] = kind
+    if not features:
+        reasons = "; ".join(f"{name}: {why}" for name, why in list(dropped.items())[:5])
+        raise ContractError(f"every feature was dropped ({reasons})")
+    warnings = _warnings(labelled, target, target_section, features, settings)
+    return {
+        "version": VERSION,
+        "rows": len(labelled),
+        "target": target_section,
+        "features": features,
+        "dropped": dropped,
+        "warnings": warnings,
+        "settings": dict(vars(settings)),
+    }
+
+
+def _task(values: pd.Series, task: str | None, settings: Settings) -> str:
+    """The inferred task, or ``task`` when given (``classification`` picks binary/multiclass)."""
+    if task in TASKS:
+        return task
+    if task != "regression" and (task == "classification" or _looks_like_labels(values, settings)):
+        return "binary" if values.nunique() <= 2 else "multiclass"
+    return "regression"
+
+
+def _target(values: pd.Series, task: str | None, settings: Settings) -> dict[str, Any]:
+    name = str(values.name)
+    chosen = _task(values, task, settings)
+    if chosen == "regression":
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.isna().any():
+            raise ContractError(f"target {name!r} is not numeric: it cannot be a regression target")
+        if numbers.nunique() < 2:
+            raise ContractError(f"target {name!r} has a single value: there is nothing to predict")
+        observed = {
+            "min": _number(numbers.min()),
+            "max": _number(numbers.max()),
+            "mean": _number(numbers.mean()),
+            "std": _number(numbers.std()),
+        }
+        return {"name": name, "task": chosen, "observed": observed}
+    labels = sorted({_plain(value) for value in values.unique()}, key=_label_order)
+    if len(labels) < 2:
+        raise ContractError(
+            f"target {name!r} has a single class ({labels[0]!r}): a classifier needs two"
+        )
+    shares = values.map(_plain).value_counts(normalize=True)
+    section: dict[str, Any] = {
+        "name": name,
+        "task": chosen,
+        "labels": labels,
+        "balance": {str(label): round(float(shares[label]), 4) for label in labels},
+    }
+    if chosen == "binary":
+        section["positive"] = _positive(labels, shares)
+    return section
+
+
+def _looks_like_labels(values: pd.Series, settings: Settings) -> bool:
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return True
+    integral = bool(np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0))
+    return integral and values.nunique() <= settings.max_classes
+
+
+def _positive(labels: list[Any], shares: pd.Series) -> Any:
+    """The label meaning "yes": 1, True, "Yes", "positive"...; else the rarer class."""
+    for label in reversed(labels):
+        if str(label).strip().lower() in _TRUTHY:
+            return label
+    return min(labels, key=lambda label: (float(shares[label]), _label_order(label)))
+
+
+def _feature(name: str, values: pd.Series, settings: Settings) -> dict[str, Any] | str:
+    """The contract of one column, or why it is dropped."""
+    present = values.dropna()
+    nullable = bool(values.isna().any())
+    distinct = int(present.nunique())
+    if distinct <= 1:
+        only = f"only {_plain(present.iloc[0])!r}" if distinct else "no value at all"
+        return f"constant: {only}"
+    if pd.api.types.is_datetime64_any_dtype(values) or _dates(present, settings):
+        return "date/time: dropped, not derived (add features such as the weekday in features.py)"
+    unique_share = distinct / len(present)
+    if _IDENTIFIER.search(name) and unique_share >= settings.unique_share:
+        return f"identifier: {distinct} distinct values in {len(present)} rows"
+    if pd.api.types.is_bool_dtype(values):
+        return {"type": "categorical", "dtype": "boolean", "nullable": nullable,
+                "categories": [False, True]}  # fmt: skip
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = present.astype("float64")
+        integral = bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
+        if integral and _row_index(numbers):
+            return f"identifier: the row number ({distinct} consecutive integers)"
+        if integral and distinct <= settings.max_integer_codes:
+            codes = sorted(int(v) for v in numbers.unique())
+            return {"type": "categorical", "dtype": "integer", "nullable": nullable,
+                    "categories": codes}  # fmt: skip
+        return _numeric(numbers, integral, nullable)
+    text = present.astype(str)
+    converted = pd.to_numeric(text, errors="coerce")
+    if converted.notna().all():  # numbers stored as text (a CSV read without types)
+        return _feature(name, pd.to_numeric(values.astype("string"), errors="coerce"), settings)
+    if distinct <= settings.max_categories:
+        return {"type": "categorical", "dtype": "string", "nullable": nullable,
+                "categories": sorted(text.unique().tolist())}  # fmt: skip
+    if unique_share >= settings.unique_share:
+        return f"free text or identifier: {distinct} distinct values in {len(present)} rows"
+    return (
+        f"high cardinality: {distinct} distinct values, more than max_categories"
+        f" ({settings.max_categories}); group them in the source to use it"
+    )
+
+
+def _numeric(numbers: pd.Series, integral: bool, nullable: bool) -> dict[str, Any]:
+    """Bounds with headroom: never below 0 for a column that is never negative (a count, a
+    size), else one observed span beyond the observed minimum; one span above the maximum."""
+    low, high = float(numbers.min()), float(numbers.max())
+    span = high - low
+    lower = 0.0 if low >= 0 else low - span
+    upper = high + span
+    return {
+        "type": "numeric",
+        "dtype": "integer" if integral else "float",
+        "nullable": nullable,
+        "min": _number(math.floor(lower) if integral else lower),
+        "max": _number(math.ceil(upper) if integral else upper),
+        "observed": {"min": _number(low), "max": _number(high),
+                     "mean": _number(numbers.mean()), "std": _number(numbers.std())},
+    }  # fmt: skip
+
+
+def _dates(present: pd.Series, settings: Settings) -> bool:
+    """Text that parses as dates (at least 95 % of a sample, and not plain numbers)."""
+    if pd.api.types.is_numeric_dtype(present) or pd.api.types.is_bool_dtype(present):
+        return False
+    sample = present.astype(str).head(min(settings.sample_rows, 1000))
+    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5:
+        return False
+    if not sample.str.contains(r"\d", regex=True).all():
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.95)
+
+
+def _row_index(numbers: pd.Series) -> bool:
+    start = numbers.iloc[0]
+    return bool(
+        start in (0, 1) and np.array_equal(numbers.to_numpy(), start + np.arange(len(numbers)))
+    )
+
+
+def _warnings(
+    frame: pd.DataFrame,
+    target: str,
+    section: dict[str, Any],
+    features: dict[str, dict[str, Any]],
+    settings: Settings,
+) -> list[str]:
+    found: list[str] = []
+    if section["task"] != "regression":
+        rarest = min(section["balance"].items(), key=lambda item: item[1])
+        if rarest[1] < settings.imbalance_share:
+            found.append(
+                f"class imbalance: {rarest[0]!r} is {rarest[1]:.1%} of the rows; accuracy is no"
+                " quality gate here (the primary metric and class weights take it into account)"
+            )
+    sample = (
+        frame.sample(settings.sample_rows, random_state=0)
+        if len(frame) > settings.sample_rows
+        else frame
+    )
+    for name, spec in features.items():
+        score = _alone(sample[name], sample[target], section, spec)
+        if score is not None and score >= settings.leakage_score:
+            found.append(
+                f"likely leakage: {name!r} alone predicts the target (score {score:.3f}); check it"
+                " is known before the target is, or drop it (model.exclude_features)"
+            )
+    return found
+
+
+def _alone(
+    feature: pd.Series, target: pd.Series, section: dict[str, Any], spec: dict[str, Any]
+) -> float | None:
+    """How well one feature alone predicts the target: ROC AUC (binary, either direction),
+    R² of a straight line (regression), purity of its categories (classification)."""
+    present = feature.notna()
+    x, y = feature[present], target[present]
+    if len(x) < 10:
+        return None
+    if spec["type"] == "categorical":
+        if section["task"] == "regression":
+            return None
+        groups = pd.crosstab(x.astype(str), y.map(_plain))
+        return float(groups.max(axis=1).sum() / len(x))
+    if section["task"] == "binary":
+        positive = (y.map(_plain) == section["positive"]).to_numpy()
+        ranks = x.rank().to_numpy()
+        count = int(positive.sum())
+        if count in (0, len(x)):
+            return None
+        auc = (ranks[positive].sum() - count * (count + 1) / 2) / (count * (len(x) - count))
+        return float(max(auc, 1 - auc))
+    if section["task"] == "regression":
+        correlation = np.corrcoef(x.astype("float64"), y.astype("float64"))[0, 1]
+        return None if np.isnan(correlation) else float(correlation**2)
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A value as YAML writes it plainly: numpy scalars as Python's, integral floats as ints."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _label_order(label: Any) -> tuple[str, Any]:
+    return (type(label).__name__, label)
+
+
+def _number(value: Any) -> float | int:
+    value = _plain(value)
+    return value if isinstance(value, int) else round(float(value), 6)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the committed contract and the data's."""
+
+    column: str
+    detail: str
+    breaking: bool
+
+    def __str__(self) -> str:
+        return f"{'BREAKING' if self.breaking else 'change'}: {self.column}: {self.detail}"
+
+
+def diff(committed: Mapping[str, Any], inferred: Mapping[str, Any]) -> list[Change]:
+    """What changed from ``committed`` to ``inferred``; removed columns, changed kinds and new
+    target classes are breaking."""
+    changes: list[Change] = []
+    old_target, new_target = committed["target"], inferred["target"]
+    was, now = old_target["task"], new_target["task"]
+    if old_target["name"] != new_target["name"] or ("regression" in (was, now) and was != now):
+        changes.append(
+            Change("target", f"{old_target['name']} ({was}) -> {new_target['name']} ({now})", True)
+        )
+    elif "labels" in old_target:
+        added = [label for label in new_target["labels"] if label not in old_target["labels"]]
+        gone = [label for label in old_target["labels"] if label not in new_target["labels"]]
+        if added:
+            changes.append(Change(old_target["name"], f"new target classes {added}", True))
+        if gone:
+            detail = f"target classes no longer seen {gone}"
+            changes.append(Change(old_target["name"], detail, False))
+    old, new = committed["features"], inferred["features"]
+    for name in old:
+        if name not in new:
+            why = inferred.get("dropped", {}).get(name, "not in the data")
+            changes.append(Change(name, f"removed ({why})", True))
+    for name, spec in new.items():
+        if name not in old:
+            changes.append(Change(name, f"new {spec['type']} column", False))
+            continue
+        before = old[name]
+        if (before["type"], before.get("dtype")) != (spec["type"], spec.get("dtype")):
+            changes.append(
+                Change(
+                    name,
+                    f"{before['type']} ({before.get('dtype')})"
+                    f" -> {spec['type']} ({spec.get('dtype')})",
+                    True,
+                )
+            )
+            continue
+        if spec["nullable"] and not before["nullable"]:
+            changes.append(Change(name, "now has missing values", False))
+        if spec["type"] == "categorical":
+            added = [c for c in spec["categories"] if c not in before["categories"]]
+            if added:
+                changes.append(Change(name, f"new categories {added}", False))
+        else:
+            observed = spec["observed"]
+            if observed["min"] < before["min"] or observed["max"] > before["max"]:
+                changes.append(
+                    Change(
+                        name,
+                        f"values [{observed['min']}, {observed['max']}] outside the bounds"
+                        f" [{before['min']}, {before['max']}]",
+                        False,
+                    )
+                )
+    return changes
+
+
+def render(contract: Mapping[str, Any], source: str) -> str:
+    """``contract.yaml``'s text: a header saying what it is and how it was made, then YAML."""
+    header = (
+        "# The data contract: which columns the model may use, of what kind, within which\n"
+        f"# bounds. Inferred by `make contract` from {source} ({contract['rows']} rows with a\n"
+        "# target). Review it and commit it; edit it to correct the inference (a kind, a bound,\n"
+        "# a category). `make contract` compares new data with it; `make contract ACCEPT=1`\n"
+        "# rewrites it.\n"
+    )
+    body = yaml.dump(_flow_leaves(dict(contract)), Dumper=_Dumper, sort_keys=False, width=100)
+    return header + body
+
+
+class _Flow(list[Any]):
+    """A list written on one line: ``[a, b, c]``."""
+
+
+class _FlowMap(dict[str, Any]):
+    """A mapping written on one line: ``{min: 0, max: 1}``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, except the short leaves (labels, categories, statistics) on one line."""
+
+
+_Dumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, True)
+)
+_Dumper.add_representer(
+    _FlowMap, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, True)
+)
+
+
+def _flow_leaves(value: Any) -> Any:
+    """``value`` with every list of scalars and mapping of scalars marked for one-line output."""
+    if isinstance(value, Mapping):
+        items = {str(k): _flow_leaves(v) for k, v in value.items()}
+        leaf = items and all(not isinstance(v, (dict, list)) for v in items.values())
+        short = sum(len(k) + len(str(v)) for k, v in items.items()) < 100
+        return _FlowMap(items) if leaf and short else items
+    if isinstance(value, list):
+        items_list = [_flow_leaves(v) for v in value]
+        leaf = all(not isinstance(v, (dict, list)) for v in items_list)
+        short = sum(len(str(v)) for v in items_list) < 100
+        return _Flow(items_list) if leaf and short else items_list
+    return value
+
+
+def load(path: Path = CONTRACT_FILE) -> dict[str, Any]:
+    """The committed contract; raises :class:`ContractError` when missing or malformed."""
+    try:
+        contract = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContractError(f"{path} not found: run `make contract` and commit it") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(contract, dict) or contract.get("version") != VERSION:
+        raise ContractError(f"{path} is not a version-{VERSION} data contract")
+    for key in ("target", "features"):
+        if not isinstance(contract.get(key), dict):
+            raise ContractError(f"{path} has no {key!r} section")
+    return contract
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file as a frame with normalised column names."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise ContractError(
+                f"{path}: unsupported format {suffix or '(none)'}: use .csv or .parquet"
+            )
+    except FileNotFoundError:
+        raise ContractError(f"{path} not found") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        if isinstance(exc, ContractError):
+            raise
+        raise ContractError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
+    return normalise_columns(frame)
