@@ -260,7 +260,9 @@ def _run(bin_dir: Path, cwd: Path, *args: str, home: Path) -> subprocess.Complet
 
 
 @pytest.mark.slow
-def test_wheels_are_small_and_carry_their_releases(wheels: dict[str, Path], tmp_path: Path) -> None:
+def test_built_distributions_are_small_and_carry_their_releases(
+    wheels: dict[str, Path], tmp_path: Path
+) -> None:
     for tag, wheel in wheels.items():
         assert wheel.name == f"mlops_new-{tag[1:]}-py3-none-any.whl"
         assert wheel.stat().st_size <= MAX_WHEEL_BYTES, f"{wheel.name}: {wheel.stat().st_size}"
@@ -272,7 +274,7 @@ def test_wheels_are_small_and_carry_their_releases(wheels: dict[str, Path], tmp_
 
 
 @pytest.mark.slow
-def test_installed_wheels_create_update_and_check_offline(
+def test_installed_tool_creates_updates_and_checks_offline(
     tools: dict[str, Path], tmp_path: Path
 ) -> None:
     old, new = tools["v1.0.0"], tools["v1.1.0"]
@@ -350,7 +352,7 @@ def test_plain_copier_updates_the_same_project_from_the_canonical_home(
 
 
 @pytest.mark.slow
-def test_installed_wheel_still_takes_a_template_or_the_environment(
+def test_installed_tool_still_takes_a_template_or_the_environment(
     tools: dict[str, Path], two_releases: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
@@ -407,3 +409,11 @@ def test_template_check_runs_the_released_wheel_for_the_canonical_template(
     fork = "https://git.acme.example/platform/mlops-template.git"
     answers.write_text(text.replace(f"_src_path: {REPO_ROOT}\n", f"_src_path: {fork}\n"))
     assert f'uvx --from "git+{fork}" mlops-new check .' in _dry_run(project, "template-check")
+
+
+def test_the_install_guide_names_the_canonical_home_and_the_ways_to_install() -> None:
+    guide = (REPO_ROOT / "docs" / "install.md").read_text()
+    assert DEFAULT_TEMPLATE_URL in guide
+    for way in ("uv tool install mlops-new", "pipx install mlops-new", "uvx mlops-new"):
+        assert way in guide
+    assert "MLOPS_NEW=mlops-new" in guide and "UV_DEFAULT_INDEX" in guide
