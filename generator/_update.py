@@ -26,7 +26,7 @@ from generator._project import (
     release_tags,
     status,
 )
-from generator._template import DEFAULT_TEMPLATE_URL, bundled_template
+from generator._template import DEFAULT_TEMPLATE_URL, bundled_template, git_environment
 from generator._vcs import is_work_tree
 from generator.errors import DirtyTreeError, PolicyError, UpdateError
 
@@ -106,7 +106,13 @@ def update(
         )
     if target_ref is None or (target is not None and target == current):
         if not data:
-            return UpdateResult(project, from_ref, from_ref, up_to_date=True)
+            return UpdateResult(
+                project,
+                from_ref,
+                from_ref,
+                up_to_date=True,
+                warnings=_newer_than_installed(source, current),
+            )
         target_ref = from_ref  # re-render at the same version with the changed answers
 
     caught = _copier.update(
@@ -195,6 +201,23 @@ def _target(
     if current is not None and latest <= current:
         return None, None
     return ref, latest
+
+
+def _newer_than_installed(source: str, current: Version | None) -> tuple[str, ...]:
+    """A warning when the project is at a newer release of mlops-new's own template than the
+    installed mlops-new carries (that template is read from the wheel, not the network)."""
+    if current is None or not git_environment(source):
+        return ()
+    try:
+        tags = release_tags(source)
+    except OSError:
+        return ()
+    if not tags or tags[-1][0] >= current:
+        return ()
+    return (
+        f"the project is at a newer template release than the newest this mlops-new carries"
+        f" ({tags[-1][1]}); upgrade mlops-new (uv tool upgrade mlops-new) to update it",
+    )
 
 
 def _trusted(source: str, profile: LoadedProfile | None) -> bool:

@@ -171,6 +171,24 @@ def test_create_records_the_canonical_home_and_the_release_tag(
     assert check(older).exit_code == 2
 
 
+def test_a_project_newer_than_the_installed_releases_is_told_to_upgrade(
+    installed: Path, two_releases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator._create import create
+    from generator._update import update
+
+    project = create(tmp_path / "made", defaults=True).destination  # at v1.1.0
+    older = tmp_path / "older.bundle"
+    assert hatch_build.make_bundle(two_releases, "1.0.0", older) == ["v1.0.0"]
+    monkeypatch.setattr(_template, "BUNDLE", older)  # a colleague's mlops-new 1.0.0
+    result = update(project)
+    assert result.up_to_date
+    assert result.warnings == (
+        "the project is at a newer template release than the newest this mlops-new carries"
+        " (v1.0.0); upgrade mlops-new (uv tool upgrade mlops-new) to update it",
+    )
+
+
 def test_template_and_environment_still_override_the_bundle(
     installed: Path, two_releases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
