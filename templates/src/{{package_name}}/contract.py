@@ -52,8 +52,8 @@ class Settings:
     imbalance_share: float = 0.1
     #: A single feature scoring this well alone (AUC or R²) is likely leakage (a warning).
     leakage_score: float = 0.99
-    #: Rows inspected for date/time columns and for leakage (a seeded sample beyond that).
-    sample_rows: int = 200_000
+    #: Rows inspected for leakage (a seeded sample beyond that).
+    sample_rows: int = 100_000
 
 
 def normalise_name(name: object) -> str:
@@ -97,7 +97,8 @@ def infer(
     if target not in frame.columns:
         shown = ", ".join(map(str, list(frame.columns)[:12]))
         raise ContractError(f"target {target!r} is not a column; the columns are: {shown}")
-    labelled = frame[frame[target].notna()]
+    has_target = frame[target].notna()
+    labelled = frame if has_target.all() else frame[has_target]
     missing_target = len(frame) - len(labelled)
     if len(labelled) < min_rows:
         raise ContractError(
@@ -161,7 +162,8 @@ def _target(values: pd.Series, task: str | None, settings: Settings) -> dict[str
         raise ContractError(
             f"target {name!r} has a single class ({labels[0]!r}): a classifier needs two"
         )
-    shares = values.map(_plain).value_counts(normalize=True)
+    counted = values.value_counts(normalize=True)
+    shares = pd.Series({_plain(label): share for label, share in counted.items()})
     section: dict[str, Any] = {
         "name": name,
         "task": chosen,
@@ -189,39 +191,40 @@ def _positive(labels: list[Any], shares: pd.Series) -> Any:
 
 
 def _feature(name: str, values: pd.Series, settings: Settings) -> dict[str, Any] | str:
-    """The contract of one column, or why it is dropped."""
-    present = values.dropna()
-    nullable = bool(values.isna().any())
-    distinct = int(present.nunique())
-    if distinct <= 1:
-        only = f"only {_plain(present.iloc[0])!r}" if distinct else "no value at all"
-        return f"constant: {only}"
-    if pd.api.types.is_datetime64_any_dtype(values) or _dates(present, settings):
+    """The contract of one column, or why it is dropped.
+
+    Distinct values are counted only where the answer depends on them, and on a sample first
+    where a sample can already tell: counting a million floats is most of the cost.
+    """
+    missing = values.isna()
+    nullable = bool(missing.any())
+    present = values[~missing] if nullable else values
+    if present.empty:
+        return "constant: no value at all"
+    if pd.api.types.is_datetime64_any_dtype(values) or _dates(present):
         return "date/time: dropped, not derived (add features such as the weekday in features.py)"
-    unique_share = distinct / len(present)
-    if _IDENTIFIER.search(name) and unique_share >= settings.unique_share:
-        return f"identifier: {distinct} distinct values in {len(present)} rows"
     if pd.api.types.is_bool_dtype(values):
+        if present.all() or not present.any():
+            return f"constant: only {_plain(present.iloc[0])!r}"
         return {"type": "categorical", "dtype": "boolean", "nullable": nullable,
                 "categories": [False, True]}  # fmt: skip
     if pd.api.types.is_numeric_dtype(values):
-        numbers = present.astype("float64")
-        integral = bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
-        if integral and _row_index(numbers):
-            return f"identifier: the row number ({distinct} consecutive integers)"
-        if integral and distinct <= settings.max_integer_codes:
-            codes = sorted(int(v) for v in numbers.unique())
-            return {"type": "categorical", "dtype": "integer", "nullable": nullable,
-                    "categories": codes}  # fmt: skip
-        return _numeric(numbers, integral, nullable)
-    text = present.astype(str)
-    converted = pd.to_numeric(text, errors="coerce")
-    if converted.notna().all():  # numbers stored as text (a CSV read without types)
+        return _number_column(name, present.to_numpy(dtype="float64"), nullable, settings)
+    if _numbers_as_text(present):  # a CSV read without types
         return _feature(name, pd.to_numeric(values.astype("string"), errors="coerce"), settings)
-    if distinct <= settings.max_categories:
-        return {"type": "categorical", "dtype": "string", "nullable": nullable,
-                "categories": sorted(text.unique().tolist())}  # fmt: skip
-    if unique_share >= settings.unique_share:
+    sample = present.iloc[: settings.sample_rows]
+    if sample.nunique() > settings.max_categories:
+        distinct = int(present.nunique())
+    else:
+        distinct = len(categories := sorted({str(value) for value in present.unique()}))
+        if distinct == 1:
+            return f"constant: only {categories[0]!r}"
+        if distinct <= settings.max_categories and not _identifier(name, distinct, len(present)):
+            return {"type": "categorical", "dtype": "string", "nullable": nullable,
+                    "categories": categories}  # fmt: skip
+    if _identifier(name, distinct, len(present)):
+        return f"identifier: {distinct} distinct values in {len(present)} rows"
+    if distinct / len(present) >= settings.unique_share:
         return f"free text or identifier: {distinct} distinct values in {len(present)} rows"
     return (
         f"high cardinality: {distinct} distinct values, more than max_categories"
@@ -229,10 +232,45 @@ def _feature(name: str, values: pd.Series, settings: Settings) -> dict[str, Any]
     )
 
 
-def _numeric(numbers: pd.Series, integral: bool, nullable: bool) -> dict[str, Any]:
+def _identifier(name: str, distinct: int, rows: int, share: float = Settings.unique_share) -> bool:
+    """A name like ``id``/``*_id``/``uuid``/``index`` with (nearly) one value per row."""
+    return bool(_IDENTIFIER.search(name)) and distinct / rows >= share
+
+
+def _number_column(
+    name: str, numbers: np.ndarray, nullable: bool, settings: Settings
+) -> dict[str, Any] | str:
+    low, high = float(numbers.min()), float(numbers.max())
+    if low == high:
+        return f"constant: only {_plain(low)!r}"
+    integral = bool(np.array_equal(numbers, np.floor(numbers)))
+    if integral and numbers[0] in (0, 1) and _row_index(numbers):
+        return f"identifier: the row number ({len(numbers)} consecutive integers)"
+    if _IDENTIFIER.search(name):
+        distinct = len(np.unique(numbers))
+        if _identifier(name, distinct, len(numbers), settings.unique_share):
+            return f"identifier: {distinct} distinct values in {len(numbers)} rows"
+    codes = settings.max_integer_codes
+    if integral and len(np.unique(numbers[: settings.sample_rows])) <= codes:
+        levels = np.unique(numbers)
+        if len(levels) <= codes:
+            return {"type": "categorical", "dtype": "integer", "nullable": nullable,
+                    "categories": [int(level) for level in levels]}  # fmt: skip
+    return _numeric(numbers, integral, nullable, low, high)
+
+
+def _numbers_as_text(present: pd.Series) -> bool:
+    """Text that is all numbers: a quick look at a few values first, then all of them."""
+    if pd.to_numeric(present.head(100).astype(str), errors="coerce").isna().any():
+        return False
+    return bool(pd.to_numeric(present.astype(str), errors="coerce").notna().all())
+
+
+def _numeric(
+    numbers: np.ndarray, integral: bool, nullable: bool, low: float, high: float
+) -> dict[str, Any]:
     """Bounds with headroom: never below 0 for a column that is never negative (a count, a
     size), else one observed span beyond the observed minimum; one span above the maximum."""
-    low, high = float(numbers.min()), float(numbers.max())
     span = high - low
     lower = 0.0 if low >= 0 else low - span
     upper = high + span
@@ -242,16 +280,20 @@ def _numeric(numbers: pd.Series, integral: bool, nullable: bool) -> dict[str, An
         "nullable": nullable,
         "min": _number(math.floor(lower) if integral else lower),
         "max": _number(math.ceil(upper) if integral else upper),
-        "observed": {"min": _number(low), "max": _number(high),
-                     "mean": _number(numbers.mean()), "std": _number(numbers.std())},
-    }  # fmt: skip
+        "observed": {
+            "min": _number(low),
+            "max": _number(high),
+            "mean": _number(numbers.mean()),
+            "std": _number(numbers.std(ddof=1)),
+        },
+    }
 
 
-def _dates(present: pd.Series, settings: Settings) -> bool:
+def _dates(present: pd.Series) -> bool:
     """Text that parses as dates (at least 95 % of a sample, and not plain numbers)."""
     if pd.api.types.is_numeric_dtype(present) or pd.api.types.is_bool_dtype(present):
         return False
-    sample = present.astype(str).head(min(settings.sample_rows, 1000))
+    sample = present.head(200).astype(str)
     if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5:
         return False
     if not sample.str.contains(r"\d", regex=True).all():
@@ -260,11 +302,8 @@ def _dates(present: pd.Series, settings: Settings) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
-def _row_index(numbers: pd.Series) -> bool:
-    start = numbers.iloc[0]
-    return bool(
-        start in (0, 1) and np.array_equal(numbers.to_numpy(), start + np.arange(len(numbers)))
-    )
+def _row_index(numbers: np.ndarray) -> bool:
+    return bool(np.array_equal(numbers, numbers[0] + np.arange(len(numbers))))
 
 
 def _warnings(
@@ -287,8 +326,10 @@ def _warnings(
         if len(frame) > settings.sample_rows
         else frame
     )
+    y = sample[target]
+    positive = (y == section["positive"]).to_numpy() if section["task"] == "binary" else None
     for name, spec in features.items():
-        score = _alone(sample[name], sample[target], section, spec)
+        score = _alone(sample[name], y, positive, section["task"], spec)
         if score is not None and score >= settings.leakage_score:
             found.append(
                 f"likely leakage: {name!r} alone predicts the target (score {score:.3f}); check it"
@@ -298,28 +339,32 @@ def _warnings(
 
 
 def _alone(
-    feature: pd.Series, target: pd.Series, section: dict[str, Any], spec: dict[str, Any]
+    feature: pd.Series,
+    target: pd.Series,
+    positive: np.ndarray | None,
+    task: str,
+    spec: dict[str, Any],
 ) -> float | None:
     """How well one feature alone predicts the target: ROC AUC (binary, either direction),
     R² of a straight line (regression), purity of its categories (classification)."""
-    present = feature.notna()
-    x, y = feature[present], target[present]
-    if len(x) < 10:
+    present = feature.notna().to_numpy()
+    if present.sum() < 10:
         return None
+    x, y = feature[present], target[present]
     if spec["type"] == "categorical":
-        if section["task"] == "regression":
+        if task == "regression":
             return None
-        groups = pd.crosstab(x.astype(str), y.map(_plain))
-        return float(groups.max(axis=1).sum() / len(x))
-    if section["task"] == "binary":
-        positive = (y.map(_plain) == section["positive"]).to_numpy()
-        ranks = x.rank().to_numpy()
-        count = int(positive.sum())
+        pairs = pd.DataFrame({"x": x.to_numpy(), "y": y.to_numpy()}).value_counts()
+        return float(pairs.groupby(level=0).max().sum() / len(x))
+    if positive is not None:
+        hits = positive[present]
+        count = int(hits.sum())
         if count in (0, len(x)):
             return None
-        auc = (ranks[positive].sum() - count * (count + 1) / 2) / (count * (len(x) - count))
+        ranks = x.rank().to_numpy()
+        auc = (ranks[hits].sum() - count * (count + 1) / 2) / (count * (len(x) - count))
         return float(max(auc, 1 - auc))
-    if section["task"] == "regression":
+    if task == "regression":
         correlation = np.corrcoef(x.astype("float64"), y.astype("float64"))[0, 1]
         return None if np.isnan(correlation) else float(correlation**2)
     return None
