@@ -49,27 +49,11 @@ def copy(
     """Render ``src`` at ``vcs_ref`` into ``dst``; return the template's questions and Copier's
     warnings as one-line messages. Template problems raise ``failure``; bad answers
     :class:`InvalidAnswerError`."""
-    from copier._main import Worker  # imported here: Copier takes a while to import
-
     caught: list[str] = []
-    with (
-        _translated(src, failure, trust_hint),
-        _collected_warnings(caught),
-        _git_environment(src),
-        Worker(
-            src_path=src,
-            dst_path=dst,
-            data=dict(data),
-            defaults=defaults,
-            vcs_ref=vcs_ref,
-            unsafe=unsafe,
-            skip_tasks=skip_tasks,
-            quiet=True,
-            overwrite=True,
-        ) as worker,
-    ):
+    settings = {"src_path": src, "dst_path": dst, "defaults": defaults, "vcs_ref": vcs_ref}
+    settings |= {"unsafe": unsafe, "skip_tasks": skip_tasks}
+    with _worker(src, data, failure, trust_hint, caught, settings) as worker:
         questions = dict(worker.template.questions_data)
-        worker.data.update(normalise_multiselect(questions, data))
         worker.run_copy()
     return questions, tuple(caught)
 
@@ -87,29 +71,37 @@ def update(
 ) -> tuple[str, ...]:
     """``copier update`` of ``project`` to ``vcs_ref`` with changed answers ``data``; return
     Copier's warnings. Errors as for :func:`copy`."""
-    from copier._main import Worker
-
     caught: list[str] = []
+    settings = {"dst_path": project, "defaults": True, "vcs_ref": vcs_ref, "conflict": conflict}
+    # Re-read the answers after the "before" migrations, which may rewrite them.
+    settings |= {"unsafe": unsafe, "skip_answered": False}
+    with _worker(src, data, failure, trust_hint, caught, settings) as worker:
+        worker.run_update()
+    return tuple(caught)
+
+
+@contextmanager
+def _worker(
+    src: str,
+    data: Mapping[str, Any],
+    failure: type[MlopsNewError],
+    trust_hint: str,
+    caught: list[str],
+    settings: dict[str, Any],
+) -> Iterator[Any]:
+    """A Copier worker with ``settings``, quiet and overwriting, whose answers ``data`` take the
+    forms people type, inside the error translation, the warning collection and the git
+    environment that reads the bundled template."""
+    from copier._main import Worker  # imported here: Copier takes a while to import
+
     with (
         _translated(src, failure, trust_hint),
         _collected_warnings(caught),
         _git_environment(src),
-        Worker(
-            dst_path=project,
-            data=dict(data),
-            defaults=True,
-            overwrite=True,
-            # Re-read the answers after the "before" migrations, which may rewrite them.
-            skip_answered=False,
-            vcs_ref=vcs_ref,
-            conflict=conflict,
-            unsafe=unsafe,
-            quiet=True,
-        ) as worker,
+        Worker(data=dict(data), quiet=True, overwrite=True, **settings) as worker,
     ):
         worker.data.update(normalise_multiselect(worker.template.questions_data, data))
-        worker.run_update()
-    return tuple(caught)
+        yield worker
 
 
 def normalise_multiselect(questions: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
