@@ -575,3 +575,49 @@ IMAGE_COMMAND_CHECKS: dict[str, Callable[[Project, Path], None]] = {
     "serverless": lambda project, _: test_lambda_image_command_with_events(project),
     "edge": test_edge_image_command,
 }
+
+
+#: Today's three contract defects (#17), each patched back into the generated service: (what is
+#: replaced, by what) in service.py, and the route whose contract test must then fail.
+DEFECTS = {
+    "booleans-as-numbers": (
+        [("Annotated[float, Strict(), ", "Annotated[float, ")],
+        "POST /predict",
+    ),
+    "no-upper-bound-nor-finite-check": (
+        [("Field(ge=low, le=high)", "Field(ge=low)"), ("refuse_non_finite(", "(lambda _: None)(")],
+        "POST /predict",
+    ),
+    "metrics-declared-json": ([("    response_class=PlainTextResponse,\n", "")], "GET /metrics"),
+}
+
+
+@pytest.mark.parametrize("defect", [None, *DEFECTS])
+def test_the_contract_test_passes_and_fails_on_each_defect_reintroduced(
+    project: Project, defect: str | None
+) -> None:
+    """The generated Schemathesis test (tests/unit/test_contract.py) passes on the service as
+    generated, and fails, on the route concerned, with each defect it exists to catch put back."""
+    service = project.root / "src" / project.package / "service.py"
+    original = service.read_text()
+    patched = original
+    replacements, route = DEFECTS[defect] if defect else ([], "")
+    for old, new in replacements:
+        assert old in patched, old
+        patched = patched.replace(old, new)
+    service.write_text(patched)
+    try:
+        result = project.run(
+            [str(project.root / ".venv/bin/pytest"), "tests/unit/test_contract.py", "-rf"]
+        )
+    finally:
+        service.write_text(original)
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    if defect is None:
+        assert result.returncode == 0, output
+        assert " passed" in result.stdout
+        return
+    assert result.returncode == 1, output
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    assert len(failed) == 1, output
+    assert f"[{route}]" in result.stdout, output

@@ -123,6 +123,7 @@ STRATEGY_FILES = {
         "src/{package}/server.py",
         "src/{package}/service.py",
         "tests/unit/test_service.py",
+        "tests/unit/test_contract.py",  # Schemathesis against the service's OpenAPI document
         *(
             f"deploy/k8s/{name}/kustomization.yaml"
             for name in ("base", "overlays/staging", "overlays/prod")
@@ -471,6 +472,19 @@ def test_mypy_checks_the_host_app_when_there_is_one(rendered: tuple[Path, dict[s
     host_app = "model_in_service" in answers["deployment_strategies"]
     assert files == (["src", "examples"] if host_app else ["src"])
     assert (root / "examples" / "host_app" / "app.py").is_file() == host_app
+
+
+def test_property_based_tests_have_their_tools(rendered: tuple[Path, dict[str, str]]) -> None:
+    """Schemathesis where the service's contract is fuzzed, Hypothesis where it or the Lambda
+    handler's events are; neither where nothing uses it."""
+    root, _ = rendered
+    strategies = yaml.safe_load((root / ".copier-answers.yml").read_text())["deployment_strategies"]
+    dev = tomllib.loads((root / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    names = {re.split(r"[<>=\[; ]", requirement)[0] for requirement in dev}
+    assert ("schemathesis" in names) == ("model_as_service" in strategies)
+    assert ("hypothesis" in names) == bool({"model_as_service", "serverless"} & set(strategies))
+    if "serverless" in strategies:
+        assert "from hypothesis import" in (root / "tests/unit/test_lambda.py").read_text()
 
 
 def test_a_hadolint_ignore_needs_a_reason() -> None:
