@@ -3,8 +3,15 @@ the Kubernetes base and overlays as `make lint` renders them, the manifests `cd.
 a release digest), every Dockerfile and the workflows. No check fails; the only skips are written
 inline with a reason, and each of them is shown to be needed.
 
-Checkov runs offline: `--skip-download` (no policy or guideline download), no API key in its
-environment (no platform upload), and a project rendered from a local template.
+Checkov runs offline: `--skip-download` (no policy or guideline download),
+`CKV_SKIP_PACKAGE_UPDATE_CHECK=true` (else importing its banner asks pypi.org for a newer
+version), no API key in its environment (no platform upload), and a project rendered from a local
+template. Every run is audited (Python's audit events for name lookups and connections) and, where
+`unshare -rn` works, has no network at all; a network attempt fails the test.
+
+Two option sets are scanned: every strategy on AWS, and the service with serverless on GCP with
+the newest Python (other Dockerfiles, another cloud's manifests); the workflows and the negative
+test use the first.
 
 Checkov's bundled workflow schema predates the `attestations` permission: it silently skips any
 workflow that has one (cd.yml). The workflows are therefore scanned as a copy without those
@@ -16,7 +23,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +35,17 @@ import pytest
 from tests.conftest import render, tool
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
+OPTION_SETS = {
+    "all-strategies-aws": {
+        "deployment_strategies": "[batch, model_in_service, model_as_service, serverless, edge]",
+        "cloud": "aws",
+    },
+    "service-serverless-gcp-py313": {
+        "deployment_strategies": "[model_as_service, serverless]",
+        "cloud": "gcp",
+        "python_version": "3.13",
+    },
+}
 #: The skips the template may carry, each with a reason a reviewer accepts (in the file itself):
 #: check -> the files (relative to the project) that carry it.
 ALLOWED_SKIPS = {
@@ -45,16 +66,49 @@ ALLOWED_SKIPS = {
     },
 }
 SKIP = re.compile(r"#\s*checkov:skip=(?P<check>[A-Z0-9_]+):(?P<reason>.+)$", re.MULTILINE)
+#: Python code that records on stderr every name lookup and connection the process attempts.
+AUDIT = """import sys
+def audit(event, args):
+    if event in ("socket.getaddrinfo", "socket.connect"):
+        sys.stderr.write(f"AUDIT-NETWORK {event} {args[:2]!r}\\n")
+sys.addaudithook(audit)
+"""
+#: Checkov's console script, audited.
+CHECKOV = (
+    AUDIT + "from checkov.main import Checkov\nsys.argv[0] = 'checkov'\nsys.exit(Checkov().run())\n"
+)
+#: No network at all where an unprivileged network namespace can be made.
+NO_NETWORK = (
+    ["unshare", "-rn"]
+    if shutil.which("unshare")
+    and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
+    else []
+)
+
+
+def _run_offline(
+    code: str, *args: str, update_check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``code`` run by this interpreter (Checkov's) as Checkov runs here: no API key, no update
+    check (unless ``update_check``), an empty cache (no answer from an earlier run), no network."""
+    tool("checkov")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "PRISMA_"))}
+    env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] = "false" if update_check else "true"
+    with tempfile.TemporaryDirectory() as cache:
+        env["XDG_CACHE_HOME"] = cache
+        return subprocess.run(
+            [*NO_NETWORK, sys.executable, "-c", code, *args],
+            capture_output=True, text=True, check=False, env=env,
+        )  # fmt: skip
 
 
 def checkov(target: Path, *frameworks: str) -> dict[str, dict[str, Any]]:
     """Checkov's JSON report of ``target`` (a directory) by framework; offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "PRISMA_"))}
-    result = subprocess.run(
-        [tool("checkov"), "--skip-download", "--output", "json",
-         "--directory", str(target), "--framework", *frameworks],
-        capture_output=True, text=True, check=False, env=env,
+    result = _run_offline(
+        CHECKOV, "--skip-download", "--output", "json",
+        "--directory", str(target), "--framework", *frameworks,
     )  # fmt: skip
+    assert "AUDIT-NETWORK" not in result.stderr, result.stderr
     assert result.stdout.strip(), result.stderr
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
@@ -86,22 +140,47 @@ def _kustomize(project: Path) -> None:
     (out / "release-prod" / "kustomization.yaml").unlink()  # not a manifest
 
 
-@pytest.fixture(scope="module")
-def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """A project with all five strategies on AWS, its manifests rendered, scanned once."""
-    project = render(
-        tmp_path_factory.mktemp("checkov") / "project",
-        deployment_strategies="[batch, model_in_service, model_as_service, serverless, edge]",
-        cloud="aws",
-    )
+def _scan(tmp_path_factory: pytest.TempPathFactory, option_set: str) -> tuple[Path, dict[str, Any]]:
+    """A project with ``option_set``'s answers, its manifests rendered, scanned once."""
+    project = render(tmp_path_factory.mktemp("checkov") / "project", **OPTION_SETS[option_set])
     _kustomize(project)
     return project, checkov(project, "kubernetes", "dockerfile")
 
 
-def test_no_check_fails_on_manifests_dockerfiles_or_workflows(
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A project with all five strategies on AWS."""
+    return _scan(tmp_path_factory, "all-strategies-aws")
+
+
+@pytest.fixture(scope="module", params=list(OPTION_SETS))
+def scanned(
+    request: pytest.FixtureRequest,
     everything: tuple[Path, dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, Any]]:
+    """Each option set's project, scanned."""
+    if request.param == "all-strategies-aws":
+        return everything
+    return _scan(tmp_path_factory, request.param)
+
+
+def _allowed_skips(project: Path) -> dict[str, set[str]]:
+    """ALLOWED_SKIPS limited to the files the project has; every Dockerfile is among them."""
+    allowed = {
+        check: {name for name in files if (project / name).exists()}
+        for check, files in ALLOWED_SKIPS.items()
+    }
+    dockerfiles = {str(f.relative_to(project)) for f in project.glob("docker/*.Dockerfile")}
+    dockerfiles |= {str(f.relative_to(project)) for f in project.glob("examples/*/Dockerfile")}
+    assert dockerfiles and allowed["CKV_DOCKER_7"] == dockerfiles
+    return {check: files for check, files in allowed.items() if files}
+
+
+def test_no_check_fails_on_manifests_dockerfiles_or_workflows(
+    scanned: tuple[Path, dict[str, Any]],
 ) -> None:
-    _, reports = everything
+    _, reports = scanned
     assert set(reports) == {"kubernetes", "dockerfile"}
     for framework, report in reports.items():
         assert failures(report) == [], framework
@@ -110,10 +189,10 @@ def test_no_check_fails_on_manifests_dockerfiles_or_workflows(
 
 
 def test_the_deployed_manifests_were_scanned_and_pass_the_hardening_checks(
-    everything: tuple[Path, dict[str, Any]],
+    scanned: tuple[Path, dict[str, Any]],
 ) -> None:
     """The checks the issue was about pass on each rendered file, the deployed one included."""
-    _, reports = everything
+    _, reports = scanned
     passed: dict[str, set[str]] = {}
     for check in reports["kubernetes"]["results"]["passed_checks"]:
         passed.setdefault(check["file_path"].lstrip("/"), set()).add(check["check_id"])
@@ -135,17 +214,18 @@ def test_the_deployed_manifests_were_scanned_and_pass_the_hardening_checks(
 
 
 def test_every_skip_is_inline_with_a_reason_and_allowed(
-    everything: tuple[Path, dict[str, Any]],
+    scanned: tuple[Path, dict[str, Any]],
 ) -> None:
-    project, reports = everything
+    project, reports = scanned
+    allowed = _allowed_skips(project)
     skipped: dict[str, set[str]] = {}
     for report in reports.values():
         for check in report["results"]["skipped_checks"]:
             reason = check["check_result"].get("suppress_comment", "")
             assert len(reason) > 30 and reason != "No comment provided", check
             skipped.setdefault(check["check_id"], set()).add(check["file_path"].lstrip("/"))
-    assert skipped == ALLOWED_SKIPS
-    for check, files in ALLOWED_SKIPS.items():
+    assert skipped == allowed
+    for check, files in allowed.items():
         for name in files:
             inline = [m for m in SKIP.finditer((project / name).read_text()) if m["check"] == check]
             assert len(inline) == 1 and len(inline[0]["reason"].strip()) > 30, (check, name)
@@ -156,12 +236,12 @@ FROM = re.compile(r"^FROM (?P<image>\S+)(?: AS (?P<stage>\S+))?$", re.MULTILINE)
 
 
 def test_base_images_are_tagged_build_arguments(
-    everything: tuple[Path, dict[str, Any]],
+    scanned: tuple[Path, dict[str, Any]],
 ) -> None:
     """What the CKV_DOCKER_7 skip leaves to us: every FROM is a build argument (or an earlier
     stage) whose default names a version tag, never latest (and a digest may be passed in)."""
-    project, _ = everything
-    for name in ALLOWED_SKIPS["CKV_DOCKER_7"]:
+    project, _ = scanned
+    for name in _allowed_skips(project)["CKV_DOCKER_7"]:
         text = (project / name).read_text()
         defaults = {m["name"]: m["image"] for m in ARG_IMAGE.finditer(text)}
         assert defaults, name
@@ -239,3 +319,17 @@ def test_checkov_does_fail_on_known_problems_and_without_the_skips(
     for name in ALLOWED_SKIPS["CKV_DOCKER_2"]:
         assert {("CKV_DOCKER_7", Path(name).name), ("CKV_DOCKER_2", Path(name).name)} <= docker
     assert reports["dockerfile"]["summary"]["skipped"] == 0
+
+
+def test_the_network_audit_sees_the_update_check_it_rules_out() -> None:
+    """Not vacuous: importing Checkov's banner, as its command line does, asks pypi.org for a
+    newer version unless CKV_SKIP_PACKAGE_UPDATE_CHECK is set, and the audit records it (even
+    with no network: the lookup is attempted). With the variable, as every scan above runs,
+    nothing is attempted."""
+    banner = AUDIT + "import checkov.common.util.banner\n"
+    asked = _run_offline(banner, update_check=True)
+    assert asked.returncode == 0, asked.stderr
+    assert "AUDIT-NETWORK socket.getaddrinfo ('pypi.org', 443)" in asked.stderr
+    quiet = _run_offline(banner)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "AUDIT-NETWORK" not in quiet.stderr

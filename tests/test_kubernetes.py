@@ -24,6 +24,8 @@ NAMESPACES = {
 }
 #: The image as committed: a digest no registry serves (`make k8s-manifests` sets the release's).
 PLACEHOLDER = "ghcr.io/acme-corp/fraud-scorer-service@sha256:" + "0" * 64
+#: Where the NetworkPolicy lets the pods reach the prediction store by default (RFC 1918).
+PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +171,8 @@ def test_the_network_policy_admits_callers_and_the_scraper_and_reaches_dns_and_t
     assert scraper == {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
     }
-    # Out: DNS to the cluster's resolver, and the prediction store's PostgreSQL port.
+    # Out: DNS to the cluster's resolver, and PostgreSQL's port on private addresses only (the
+    # prediction store; an overlay names its address), never to any address.
     dns, store = policy["egress"]
     assert dns["to"] == [
         {
@@ -180,7 +183,32 @@ def test_the_network_policy_admits_callers_and_the_scraper_and_reaches_dns_and_t
         }
     ]
     assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
-    assert store == {"ports": [{"port": 5432, "protocol": "TCP"}]}
+    assert store == {
+        "to": [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE],
+        "ports": [{"port": 5432, "protocol": "TCP"}],
+    }
+
+
+def test_the_documented_overlay_patch_names_the_store_and_admits_an_ingress_controller(
+    k8s: Path,
+) -> None:
+    """The patch docs/deployment/model-as-service.md shows, applied in an overlay of the prod
+    overlay: the store at exactly its address instead of the private ranges, one more caller."""
+    page = k8s.parent.parent / "docs" / "deployment" / "model-as-service.md"
+    patch = page.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    overlay = k8s / "overlays" / "documented"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(f"resources: [../prod]\n{patch}")
+    policy = _build(k8s, "overlays/documented")["NetworkPolicy"]["spec"]
+    store = policy["egress"][1]
+    assert store == {
+        "to": [{"ipBlock": {"cidr": "10.0.42.0/24"}}],
+        "ports": [{"port": 5432, "protocol": "TCP"}],
+    }
+    assert policy["ingress"][0]["from"][-1] == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    }
+    assert len(policy["ingress"][0]["from"]) == 3
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -338,6 +340,123 @@ def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
         assert ":latest" not in commands
     if cloud == "none":
         assert "deploy:" not in (project / "Makefile").read_text()
+
+
+def _attested_images(answers: dict[Any, Any]) -> list[str]:
+    strategies = answers["deployment_strategies"]
+    return [
+        image
+        for image, deployed in (
+            ("service", "model_as_service" in strategies),
+            ("serverless", "serverless" in strategies and answers["cloud"] == "aws"),
+        )
+        if deployed
+    ]
+
+
+def test_verify_images_pins_the_signer_to_this_ref_and_commit(workflows: Path) -> None:
+    """The attestation must come from this repository's cd.yml on a GitHub-hosted runner and,
+    in cd.yml (GITHUB_REF and GITHUB_SHA set), from the very ref and commit being deployed: one
+    made by a cd.yml changed on another branch does not verify. Any project with the service has
+    the target (cloud none included: it needs only gh)."""
+    project = workflows.parent.parent
+    answers = _load(project / ".copier-answers.yml")
+    images = _attested_images(answers)
+    if not images:
+        assert "verify-images:" not in (project / "Makefile").read_text()
+        return
+    github = ("GITHUB_REF", "GITHUB_SHA", "GITHUB_REPOSITORY")
+    outside = {k: v for k, v in os.environ.items() if k not in github}
+    digests = {"service": "sha256:" + "a" * 64, "serverless": "sha256:" + "b" * 64}
+
+    def commands(env: dict[str, str]) -> list[list[str]]:
+        dry = subprocess.run(
+            ["make", "-n", "verify-images", f"SERVICE_DIGEST={digests['service']}",
+             f"SERVERLESS_DIGEST={digests['serverless']}"],
+            cwd=project, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert dry.returncode == 0, dry.stderr
+        lines = dry.stdout.replace("\\\n\t", "").splitlines()
+        return [line.split() for line in lines if line.startswith("gh attestation verify")]
+
+    repo = f"{answers['github_owner']}/{answers['project_slug']}"
+    identity = ["--repo", repo, "--signer-workflow", f"{repo}/.github/workflows/cd.yml"]
+    identity.append("--deny-self-hosted-runners")
+    subjects = [
+        ["gh", "attestation", "verify",
+         f"oci://ghcr.io/{answers['github_owner']}/{answers['project_slug']}-{image}@{digests[image]}"]
+        for image in images
+    ]  # fmt: skip
+    assert commands(outside) == [subject + identity for subject in subjects]
+    ref, sha = "refs/tags/v1.2.0", "0123456789abcdef0123456789abcdef01234567"
+    in_cd = commands({**outside, "GITHUB_REF": ref, "GITHUB_SHA": sha})
+    pinned = [*identity, "--source-ref", ref, "--source-digest", sha]
+    assert in_cd == [subject + pinned for subject in subjects]
+
+
+STUBS = {
+    "gh": 'echo "gh $*" >> "$LOG"',
+    "docker": """case "$1 $2" in
+  "manifest inspect") exit 1 ;;  # the tag is not in ECR yet
+  "image inspect") echo "$ATTESTED_CONFIG" ;;
+  "login --username") cat > /dev/null ;;  # the password, from stdin
+  *) echo "docker $*" >> "$LOG" ;;
+esac""",
+    "aws": """case "$1 $2" in
+  "ecr get-login-password") echo secret ;;
+  "ecr batch-get-image") echo "$ECR_IMAGE" ;;
+  *) echo "aws $*" >> "$LOG" ;;
+esac""",
+}
+
+
+def test_lambda_gets_the_ecr_digest_only_when_its_configuration_was_attested(
+    workflows: Path, tmp_path: Path
+) -> None:
+    """make deploy's Lambda part run for real against stub gh, docker and aws (jq is real): the
+    function is pointed at the digest ECR reports for the pushed tag, and only when the manifest
+    ECR holds carries the attested image's configuration; otherwise nothing is deployed."""
+    project = workflows.parent.parent
+    answers = _load(project / ".copier-answers.yml")
+    if "serverless" not in _attested_images(answers) or "service" in _attested_images(answers):
+        return  # the Lambda-only project (the service's part needs a cluster)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in STUBS.items():
+        (bin_dir / name).write_text(f"#!/usr/bin/env bash\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "log"
+    attested, ecr_digest = "sha256:" + "c" * 64, "sha256:" + "d" * 64
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model"
+
+    def deploy(config: str | None) -> subprocess.CompletedProcess[str]:
+        log.write_text("")
+        manifest = {"schemaVersion": 2, "config": {"digest": config}}
+        image = [ecr_digest, json.dumps(manifest)] if config else None
+        env = {
+            **os.environ,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "LOG": str(log),
+            "ATTESTED_CONFIG": attested,
+            "ECR_IMAGE": json.dumps(image),
+        }
+        return subprocess.run(
+            ["make", "deploy", "RUN=", "ENV=prod", f"SERVERLESS_DIGEST=sha256:{'b' * 64}",
+             f"ECR_REPOSITORY={ecr}", "LAMBDA_FUNCTION=model", "AWS_REGION=eu-west-1"],
+            cwd=project, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    result = deploy(attested)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = log.read_text()
+    assert calls.index("gh attestation verify") < calls.index(f"docker push {ecr}:sha256-")
+    update = f"aws lambda update-function-code --function-name model --image-uri {ecr}@{ecr_digest}"
+    assert update in calls
+    for other in ("sha256:" + "e" * 64, None):  # another image under the tag, or none at all
+        result = deploy(other)
+        assert result.returncode != 0
+        assert "lambda update-function-code" not in log.read_text()
+    assert "is not the attested image" in deploy("sha256:" + "e" * 64).stderr
 
 
 def test_k8s_manifests_deploy_the_release_digest_and_nothing_else(tmp_path: Path) -> None:
