@@ -7,9 +7,12 @@
 * ``TemplateBundleHook`` (``[tool.hatch.build.hooks.custom]``): ``generator/template.bundle``, a
   git bundle holding, for every release tag ``vX.Y.Z`` of the checkout older than this version,
   one commit with only the template's files (``TEMPLATE_PATHS``) under the same tag name, and
-  the working tree's template as ``v<version>``. mlops-new points git at it instead of the
-  template's canonical URL (see ``generator/_template.py``), so create, update and check work
-  with no network. The sdist carries the bundle; a wheel built from the sdist reuses it.
+  the working tree's template as ``v<version>``, which the bundle's ``HEAD`` (branch
+  ``installed``) also names. mlops-new points git at it instead of the template's canonical URL
+  (see ``generator/_template.py``), so create, update and check work with no network. The sdist
+  carries the bundle; a wheel built from the sdist reuses it. The wheel also gets
+  ``generator/_version.py``: the version, whatever the distribution is called (a fork's
+  ``acme-mlops-new``), read without importlib.metadata.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ ROOT = Path(__file__).resolve().parent
 TEMPLATE_PATHS = ("copier.yml", "copier.yaml", "templates", "includes")
 #: Where the bundle sits in the sdist and in the wheel.
 BUNDLE = "generator/template.bundle"
+#: The version module the wheel carries (``generator.__version__`` reads it).
+VERSION_MODULE = "generator/_version.py"
+#: The bundle's one branch, its HEAD: the version built. Not ``main``: ``--vcs-ref main`` means
+#: the canonical repository's branch, which git then reads over the network.
+BRANCH = "installed"
 _HEADING = re.compile(r"^## +(?P<title>\S.*?)\s*$", re.MULTILINE)
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "mlops-new release",
@@ -134,8 +142,11 @@ def make_bundle(root: Path, version: str, out: Path) -> list[str]:
             ).strip()
             parent = ["-p", commit]
             _git("tag", tag, commit, env=env)
+        # A HEAD for Copier's default checkout when no final release tag is there (a dev build).
+        _git("update-ref", f"refs/heads/{BRANCH}", commit, env=env)
+        _git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}", env=env)
         out.parent.mkdir(parents=True, exist_ok=True)
-        _git("bundle", "create", str(out), "--tags", env=env)
+        _git("bundle", "create", str(out), "HEAD", BRANCH, "--tags", env=env)
         return _git("tag", "--list", env=env).split()
 
 
@@ -146,7 +157,8 @@ except ImportError:  # imported by tests without hatchling
 
 
 class TemplateBundleHook(BuildHookInterface):  # type: ignore[misc,valid-type]
-    """Put ``generator/template.bundle`` in the sdist and the wheel."""
+    """Put ``generator/template.bundle`` in the sdist and the wheel, and
+    ``generator/_version.py`` in the wheel."""
 
     PLUGIN_NAME = "custom"
 
@@ -155,8 +167,12 @@ class TemplateBundleHook(BuildHookInterface):  # type: ignore[misc,valid-type]
             return  # an editable install renders from its own checkout
         root = Path(self.root)
         shipped = root / BUNDLE
+        self._scratch = Path(tempfile.mkdtemp(prefix="mlops-new-build."))
+        if self.target_name == "wheel":
+            module = self._scratch / "_version.py"
+            module.write_text(f'__version__ = "{self.metadata.version}"\n', encoding="utf-8")
+            build_data["force_include"][str(module)] = VERSION_MODULE
         if is_git_root(root):
-            self._scratch = Path(tempfile.mkdtemp(prefix="mlops-new-build."))
             bundle = self._scratch / "template.bundle"
             make_bundle(root, self.metadata.version, bundle)
         elif shipped.is_file():  # a wheel built from the sdist

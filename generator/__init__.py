@@ -7,6 +7,12 @@ from functools import cache
 
 @cache
 def _installed_version() -> str:
+    from importlib import import_module
+
+    try:  # a wheel: hatch_build.py wrote it, whatever the distribution is called
+        return str(import_module("generator._version").__version__)
+    except ImportError:  # a source tree (an editable install)
+        pass
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -24,7 +24,7 @@ import yaml
 from copier.errors import CopierError, CopierWarning, InteractiveSessionError, UnsafeTemplateError
 from plumbum import ProcessExecutionError, local
 
-from generator._template import git_environment
+from generator._template import git_environment, network_note
 from generator._vcs import one_line
 from generator.errors import InvalidAnswerError, MlopsNewError, UsageError
 
@@ -68,14 +68,15 @@ def update(
     failure: type[MlopsNewError],
     trust_hint: str,
     unsafe: bool = False,
+    from_ref: str | None = None,
 ) -> tuple[str, ...]:
-    """``copier update`` of ``project`` to ``vcs_ref`` with changed answers ``data``; return
-    Copier's warnings. Errors as for :func:`copy`."""
+    """``copier update`` of ``project`` (at template ref ``from_ref``) to ``vcs_ref`` with
+    changed answers ``data``; return Copier's warnings. Errors as for :func:`copy`."""
     caught: list[str] = []
     settings = {"dst_path": project, "defaults": True, "vcs_ref": vcs_ref, "conflict": conflict}
     # Re-read the answers after the "before" migrations, which may rewrite them.
     settings |= {"unsafe": unsafe, "skip_answered": False}
-    with _worker(src, data, failure, trust_hint, caught, settings) as worker:
+    with _worker(src, data, failure, trust_hint, caught, settings, from_ref) as worker:
         worker.run_update()
     return tuple(caught)
 
@@ -88,16 +89,18 @@ def _worker(
     trust_hint: str,
     caught: list[str],
     settings: dict[str, Any],
+    from_ref: str | None = None,
 ) -> Iterator[Any]:
     """A Copier worker with ``settings``, quiet and overwriting, whose answers ``data`` take the
     forms people type, inside the error translation, the warning collection and the git
     environment that reads the bundled template."""
     from copier._main import Worker  # imported here: Copier takes a while to import
 
+    refs = (settings.get("vcs_ref"), *([from_ref] if from_ref else []))  # what git checks out
     with (
-        _translated(src, failure, trust_hint),
+        _translated(src, failure, trust_hint, network_note(src, refs)),
         _collected_warnings(caught),
-        _git_environment(src),
+        _git_environment(src, refs),
         Worker(data=dict(data), quiet=True, overwrite=True, **settings) as worker,
     ):
         worker.data.update(normalise_multiselect(worker.template.questions_data, data))
@@ -131,11 +134,11 @@ def normalise_multiselect(questions: Mapping[str, Any], data: Mapping[str, Any])
 
 
 @contextmanager
-def _git_environment(src: str) -> Iterator[None]:
+def _git_environment(src: str, refs: tuple[str | None, ...]) -> Iterator[None]:
     """Give Copier's git processes :func:`generator._template.git_environment` for ``src``:
     Copier runs git through plumbum, whose environment is a copy of ``os.environ`` taken at
     import, and reads its cache folder from ``os.environ``, so both are set, then restored."""
-    extra = git_environment(src)
+    extra = git_environment(src, refs)
     saved = {key: os.environ.get(key) for key in extra}
     os.environ.update(extra)
     try:
@@ -159,7 +162,9 @@ def _collected_warnings(into: list[str]) -> Iterator[None]:
 
 
 @contextmanager
-def _translated(src: str, failure: type[MlopsNewError], trust_hint: str) -> Iterator[None]:
+def _translated(
+    src: str, failure: type[MlopsNewError], trust_hint: str, note: str = ""
+) -> Iterator[None]:
     try:
         yield
     except MlopsNewError:
@@ -175,7 +180,7 @@ def _translated(src: str, failure: type[MlopsNewError], trust_hint: str) -> Iter
         raise failure(one_line(exc)) from exc
     except ProcessExecutionError as exc:
         detail = one_line(exc.stderr or exc)
-        raise failure(f"cannot read template {src!r}: {detail}") from exc
+        raise failure(f"cannot read template {src!r}{note}: {detail}") from exc
     except jinja2.TemplateError as exc:
         where = _template_file(exc.__traceback__)
         raise failure(f"template {src!r} does not render{where}: {one_line(exc)}") from exc

@@ -7,12 +7,17 @@ An installed wheel carries the template's releases as a git bundle (``template.b
 processes mlops-new starts for that URL (Copier's and its own) read the bundle instead, through
 ``url.<bundle>.insteadOf`` given in their environment only (:func:`git_environment`). So create,
 update and check need no network, and plain ``copier update`` works on the same project online.
+A ref the bundle lacks (a branch, a commit between releases) is read from the canonical URL
+itself, over the network (:func:`not_carried`).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from generator import __version__
@@ -66,13 +71,61 @@ def cache_dir() -> Path:
     return Path(base) / "mlops-new"
 
 
-def git_environment(source: str) -> dict[str, str]:
-    """What to add to the environment of the git processes that read ``source``: for the
-    canonical home, when this installation carries the bundle, a ``url.<bundle>.insteadOf``
-    rewrite (no network; the user's git configuration is not touched) and Copier's cache in
-    mlops-new's; else nothing, and git reads ``source`` itself."""
+@cache
+def _bundle_refs(bundle: Path, stamp: int) -> frozenset[str]:
+    """The refs of ``bundle`` (as of modification time ``stamp``), full and short names."""
+    heads = subprocess.run(
+        ["git", "bundle", "list-heads", str(bundle)], capture_output=True, text=True, check=False
+    ).stdout
+    names = set()
+    for line in heads.splitlines():
+        ref = line.partition(" ")[2]
+        names |= {ref, ref.removeprefix("refs/tags/"), ref.removeprefix("refs/heads/")}
+    return frozenset(names)
+
+
+def not_carried(source: str, refs: Iterable[str | None]) -> list[str]:
+    """Those of ``refs`` (None: Copier's default, HEAD) that the bundle this installation
+    carries lacks, when ``source`` is the canonical home: a branch, a commit made between
+    releases. Git reads them from the canonical URL itself, over the network. Else ``[]``."""
     bundle = shipped_bundle()
     if bundle is None or not is_canonical(source):
+        return []
+    carried = _bundle_refs(bundle, bundle.stat().st_mtime_ns)
+    return [ref for ref in (ref or "HEAD" for ref in refs) if ref not in carried]
+
+
+def network_note(source: str, refs: Iterable[str | None]) -> str:
+    """`` at REF (not among the releases this mlops-new carries, FIRST..LAST: read over the
+    network)`` when :func:`not_carried` names some of ``refs``, else ``""``: why git went online."""
+    missing = not_carried(source, refs)
+    bundle = shipped_bundle()
+    if not missing or bundle is None:
+        return ""
+    from packaging.version import InvalidVersion, Version
+
+    releases = []
+    for ref in _bundle_refs(bundle, bundle.stat().st_mtime_ns):
+        try:
+            releases.append((Version(ref.removeprefix("v")), ref))
+        except InvalidVersion:
+            continue
+    carried = sorted(releases)
+    span = f"{carried[0][1]}..{carried[-1][1]}" if carried else "none"
+    return (
+        f" at {', '.join(missing)} (not among the releases this mlops-new carries, {span}:"
+        " read over the network)"
+    )
+
+
+def git_environment(source: str, refs: Iterable[str | None] = ()) -> dict[str, str]:
+    """What to add to the environment of the git processes that read ``source`` (and check out
+    ``refs``): for the canonical home, when this installation carries the bundle and it holds
+    every one of ``refs``, a ``url.<bundle>.insteadOf`` rewrite (no network; the user's git
+    configuration is not touched) and Copier's cache in mlops-new's; else nothing, and git
+    reads ``source`` itself."""
+    bundle = shipped_bundle()
+    if bundle is None or not is_canonical(source) or not_carried(source, refs):
         return {}
     home = DEFAULT_TEMPLATE_URL.removesuffix(".git")
     key = f"url.{bundle.as_posix()}.insteadOf"

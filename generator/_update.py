@@ -125,6 +125,7 @@ def update(
         trust_hint="review its _migrations and tasks, then pass --trust, or list it in the"
         " profile's allowed_sources",
         unsafe=trust or _trusted(source, profile),
+        from_ref=from_ref,
     )
     after = status(project)
     new_answers = load_answers(project)

@@ -189,6 +189,94 @@ def test_a_project_newer_than_the_installed_releases_is_told_to_upgrade(
     )
 
 
+def test_the_canonical_url_without_a_ref_reads_the_bundles_head(
+    installed: Path, two_releases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a ref and without a final release tag (a development build made from a checkout
+    without tags), Copier checks out HEAD: the bundle's HEAD is the version it was built as."""
+    from generator._create import create
+
+    dev = tmp_path / "dev.bundle"
+    assert hatch_build.make_bundle(two_releases, "1.0.0.dev0", dev) == ["v1.0.0.dev0"]
+    monkeypatch.setattr(_template, "BUNDLE", dev)
+    made = create(tmp_path / "head", template=DEFAULT_TEMPLATE_URL, defaults=True).destination
+    assert _answers(made)["_commit"] == "v1.0.0.dev0"
+    assert (made / "SECURITY.md").read_text() == SECURITY  # the working tree's template
+
+
+def test_a_ref_the_bundle_lacks_is_read_from_the_network(installed: Path, tmp_path: Path) -> None:
+    """A branch or a commit between releases is not in the bundle: git reads the canonical URL
+    itself (here: no network, so one line saying why it went there)."""
+    from plumbum import local
+
+    from generator._create import create
+    from generator._update import update
+    from generator.errors import TemplateError, UpdateError
+
+    assert _template.git_environment(DEFAULT_TEMPLATE_URL, ["v1.0.0", None]) != {}
+    assert _template.git_environment(DEFAULT_TEMPLATE_URL, ["v1.1.0", "main"]) == {}
+    # Copier's git (plumbum) copied the environment at import: no network for it either.
+    with local.env(GIT_ALLOW_PROTOCOL="file"), pytest.raises(TemplateError) as caught:
+        create(tmp_path / "main", template=DEFAULT_TEMPLATE_URL, vcs_ref="main", defaults=True)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1, message
+    assert "main" in message and "v1.0.0..v1.1.0" in message and "network" in message, message
+    assert "transport 'https' not allowed" in message, message
+
+    # A project made online at a commit between releases: update reads that commit online too.
+    project = create(tmp_path / "between", defaults=True, vcs_ref="v1.0.0").destination
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace("_commit: v1.0.0", "_commit: v1.0.0-2-g0a1b2c3"))
+    git(project, "commit", "--quiet", "-am", "made online between releases")
+    with local.env(GIT_ALLOW_PROTOCOL="file"), pytest.raises(UpdateError) as refused:
+        update(project)
+    assert " at v1.0.0-2-g0a1b2c3 (not among the releases" in str(refused.value), refused.value
+
+
+def test_a_renamed_wheel_reports_its_own_version(two_releases: Path, tmp_path: Path) -> None:
+    """A fork shipped as ``acme-mlops-new`` (docs/install.md): the version, and so the release
+    tag create renders, come from the wheel itself, whatever the distribution is called."""
+    fork = tmp_path / "fork"
+    git(tmp_path, "clone", "--quiet", str(two_releases), str(fork))
+    pyproject = fork / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('name = "mlops-new"', 'name = "acme-mlops-new"', 1)
+    )
+    built = subprocess.run(
+        [tool("uv"), "build", "--quiet", "--wheel", "--out-dir", str(tmp_path / "dist")],
+        cwd=fork, capture_output=True, text=True,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    wheel = tmp_path / "dist" / "acme_mlops_new-1.1.0-py3-none-any.whl"
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = (
+        "import generator, generator._template as t;"
+        " print(generator.__version__, t.resolve_template(None, None).vcs_ref)"
+    )
+    # -S: only the extracted wheel, as in the fork's own environment (no mlops-new installed).
+    shown = subprocess.run(
+        [sys.executable, "-S", "-c", code], env={**os.environ, "PYTHONPATH": str(site)},
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["1.1.0", "v1.1.0"]
+
+
+def test_help_imports_neither_copier_nor_yaml_nor_pydantic() -> None:
+    """`mlops-new --help` stays light: the heavy libraries are imported by the commands only."""
+    code = (
+        "import sys\nfrom generator.cli import main\nsys.argv = ['mlops-new', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('copier', 'yaml', 'pydantic', 'importlib.metadata')\n"
+        "print('loaded:', *sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    assert result.stdout.splitlines()[-1] == "loaded:"
+
+
 def test_template_and_environment_still_override_the_bundle(
     installed: Path, two_releases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -287,8 +375,10 @@ def test_built_distributions_are_small_and_carry_their_releases(
         bundle = tmp_path / f"{tag}.bundle"
         bundle.write_bytes(zipfile.ZipFile(wheel).read("generator/template.bundle"))
         heads = git(tmp_path, "bundle", "list-heads", str(bundle))
-        tags = [line.split("refs/tags/")[1] for line in heads.splitlines()]
+        refs = [line.split()[1] for line in heads.splitlines()]
+        tags = [ref.removeprefix("refs/tags/") for ref in refs if ref.startswith("refs/tags/")]
         assert tags == (["v1.0.0"] if tag == "v1.0.0" else ["v1.0.0", "v1.1.0"])
+        assert {"HEAD", "refs/heads/installed"} <= set(refs)
 
 
 @pytest.mark.slow

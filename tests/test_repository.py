@@ -188,6 +188,8 @@ def test_release_files_must_carry_the_tag_version(template_clone: Path, tmp_path
     )
     git(clone, "commit", "--quiet", "-am", "release v1.0.0")
     git(clone, "tag", "--force", "v1.0.0")
+    for older in ("v0.1.0", "v0.2.0"):  # the CHANGELOG's earlier releases
+        git(clone, "tag", older, "HEAD~1")
     dist = tmp_path / "dist"
     built = subprocess.run(
         [tool("uv"), "build", "--quiet", "--out-dir", str(dist)],
@@ -197,12 +199,26 @@ def test_release_files_must_carry_the_tag_version(template_clone: Path, tmp_path
     env = {**os.environ, "GITHUB_REF_NAME": "v1.0.0"}
     ok = _script("check-release-files", str(dist), env=env, cwd=clone)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip().endswith("template releases: v1.0.0")
+    assert ok.stdout.strip().endswith("template releases: v0.1.0 v0.2.0 v1.0.0")
     wrong = _script(
         "check-release-files", str(dist), env={**env, "GITHUB_REF_NAME": "v1.0.1"}, cwd=clone
     )
     assert wrong.returncode == 1
     assert wrong.stderr.startswith("error: ") and len(wrong.stderr.splitlines()) == 1
+    renamed = tmp_path / "renamed"  # a fork shipped as its own package (docs/install.md)
+    renamed.mkdir()
+    for made in dist.iterdir():
+        shutil.copy(made, renamed / made.name.replace("mlops_new-", "acme_mlops_new-"))
+    forked = _script("check-release-files", str(renamed), env=env, cwd=clone)
+    assert forked.returncode == 0, forked.stderr
+    git(clone, "tag", "--delete", "v0.2.0")  # a checkout without all its tags
+    untagged = _script("check-release-files", str(dist), env=env, cwd=clone)
+    assert untagged.returncode == 1
+    assert untagged.stderr == (
+        "error: CHANGELOG.md names release(s) v0.2.0 that have no tag in this checkout"
+        " (fetch the tags: git fetch --tags)\n"
+    )
+    git(clone, "tag", "v0.2.0", "HEAD~1")
     git(clone, "tag", "v0.9.0", "HEAD~1")  # an older release the bundle does not hold
     unbundled = _script("check-release-files", str(dist), env=env, cwd=clone)
     assert unbundled.returncode == 1
