@@ -25,6 +25,7 @@ from generator._project import (
     release_tags,
     user_answers,
 )
+from generator._vcs import is_work_tree
 from generator.errors import MlopsNewError, TemplateError
 
 Severity = Literal["violation", "update"]
@@ -115,12 +116,15 @@ def check(
         missing = Finding("answers-missing", f"{str(project)!r} is not a directory")
         return CheckReport(project, (missing,), profile=profile_path)
     findings: list[Finding] = []
-    markers = _markers(project)
     try:
         answers = load_answers(project)
     except AnswersProblem as exc:
         first = Finding(exc.kind, str(exc), ".copier-answers.yml")
+        # A project whose answers file was lost is still a repository worth scanning; any other
+        # folder (a home directory, /tmp) is not a project: say so without reading all of it.
+        markers = _markers(project) if is_work_tree(project) else []
         return CheckReport(project, (first, *markers), profile=profile_path)
+    markers = _markers(project)
 
     source, commit = str(answers["_src_path"]), str(answers["_commit"])
     refusal = refused_source(profile, source)

@@ -26,7 +26,7 @@ from plumbum import ProcessExecutionError, local
 
 from generator._template import git_environment, network_note
 from generator._vcs import one_line
-from generator.errors import InvalidAnswerError, MlopsNewError, UsageError
+from generator.errors import NO_TERMINAL, InvalidAnswerError, MlopsNewError, UsageError
 
 _QUESTIONNAIRE_MODULE = "copier._user_data"
 _QUESTIONNAIRE_METHOD = ("copier._main", "_ask")
@@ -108,29 +108,31 @@ def _worker(
 
 
 def normalise_multiselect(questions: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with each answer to a multi-select question given as text turned into a list:
-    ``batch`` -> ``[batch]``, ``batch,edge`` or ``batch, edge`` -> ``[batch, edge]``. A YAML
-    list (``[batch, edge]``) is parsed as YAML; a malformed one raises InvalidAnswerError."""
+    """``data`` with each answer to a multi-select question given as text turned into a list
+    (:func:`split_choices`)."""
     normalised = dict(data)
     for key, value in data.items():
         details = questions.get(key)
-        if not isinstance(details, Mapping) or not details.get("multiselect"):
-            continue
-        if not isinstance(value, str):
-            continue
-        if not value.lstrip().startswith("["):
-            normalised[key] = [item.strip() for item in value.split(",") if item.strip()]
-            continue
-        try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            parsed = None
-        if not isinstance(parsed, list):
-            raise InvalidAnswerError(
-                f"{key}: {value!r} is not a list; write a, b or [a, b] (choices of a multi-select)"
-            )
-        normalised[key] = parsed
+        if isinstance(details, Mapping) and details.get("multiselect") and isinstance(value, str):
+            normalised[key] = split_choices(key, value)
     return normalised
+
+
+def split_choices(key: str, text: str) -> list[Any]:
+    """The choices of a multi-select answer typed as text: ``batch`` -> ``[batch]``, ``batch,edge``
+    or ``batch, edge`` -> ``[batch, edge]``, and ``[batch, edge]`` parsed as YAML; a malformed
+    list raises :class:`InvalidAnswerError`."""
+    if not text.lstrip().startswith("["):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        parsed = None
+    if not isinstance(parsed, list):
+        raise InvalidAnswerError(
+            f"{key}: {text!r} is not a list; write a, b or [a, b] (choices of a multi-select)"
+        )
+    return parsed
 
 
 @contextmanager
@@ -173,9 +175,7 @@ def _translated(
         first = str(exc).strip().splitlines()[0].rstrip(".")
         raise failure(f"{first} (template {src!r}); {trust_hint}") from exc
     except InteractiveSessionError as exc:
-        raise UsageError(
-            "no terminal to ask questions on: pass --defaults and answer with --data KEY=VALUE"
-        ) from exc
+        raise UsageError(NO_TERMINAL) from exc
     except CopierError as exc:
         raise failure(one_line(exc)) from exc
     except ProcessExecutionError as exc:

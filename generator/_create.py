@@ -151,12 +151,25 @@ def _check_destination(destination: Path, existing_dir: bool) -> None:
 
 
 def _check_known(data: Mapping[str, Any], questions: Mapping[str, Any]) -> None:
+    """Refuse answers to no question, and to values the template computes (``when: false``):
+    those are never recorded, so the next update would silently compute them again."""
+    asked = {name for name, details in questions.items() if not _computed(details)}
     unknown = sorted(set(data) - set(questions))
     if unknown:
         raise InvalidAnswerError(
             f"unknown question {', '.join(map(repr, unknown))}; "
-            f"the template asks: {', '.join(sorted(questions))}"
+            f"the template asks: {', '.join(sorted(asked))}"
         )
+    computed = sorted(set(data) - asked)
+    if computed:
+        raise InvalidAnswerError(
+            f"{', '.join(map(repr, computed))} is computed by the template from other answers,"
+            " not asked: leave it out"
+        )
+
+
+def _computed(details: Any) -> bool:
+    return isinstance(details, Mapping) and details.get("when") is False
 
 
 def _record_profile(profile: LoadedProfile, root: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
 
+from generator._copier import split_choices
 from generator.errors import PolicyError, ProfileError
 
 #: Environment variable naming the profile file when ``--profile`` is not given.
@@ -203,10 +204,14 @@ def _choices(question: Mapping[str, Any]) -> list[Any] | None:
     return None
 
 
-def coerce(value: Any, like: Any = None) -> Any:
-    """Turn a ``--data`` string into the type of ``like`` (or of YAML) for comparisons."""
+def coerce(value: Any, like: Any = None, key: str = "") -> Any:
+    """Turn a ``--data`` string into the type of ``like`` (or of YAML) for comparisons: the text
+    forms of a multi-select answer (``a``, ``a,b``, ``[a, b]``) become a list where ``like`` is one,
+    or where the text lists several choices."""
     if not isinstance(value, str) or isinstance(like, str):
         return value
+    if isinstance(like, list) or (like is None and "," in value):
+        return split_choices(key, value)
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
@@ -232,7 +237,7 @@ def policy_violations(
             continue
         if key in profile.locked:
             expected = profile.locked[key]
-            value = coerce(answers[key], expected)
+            value = coerce(answers[key], expected, key)
             if not _same(value, expected):
                 found.append(
                     (
@@ -244,7 +249,7 @@ def policy_violations(
                 continue
         if key in profile.allowed:
             allowed = profile.allowed[key]
-            value = coerce(answers[key])
+            value = coerce(answers[key], key=key)
             if _outside(value, allowed):
                 bad = [v for v in value if v not in allowed] if isinstance(value, list) else value
                 found.append(

@@ -14,14 +14,13 @@ itself, over the network (:func:`not_carried`).
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from generator import __version__
-from generator._vcs import config_variables, has_commit, toplevel
+from generator._vcs import config_variables, git, has_commit, toplevel
 from generator.errors import TemplateError
 
 #: Canonical home of the template, used when mlops-new is installed without its git checkout.
@@ -74,9 +73,7 @@ def cache_dir() -> Path:
 @cache
 def _bundle_refs(bundle: Path, stamp: int) -> frozenset[str]:
     """The refs of ``bundle`` (as of modification time ``stamp``), full and short names."""
-    heads = subprocess.run(
-        ["git", "bundle", "list-heads", str(bundle)], capture_output=True, text=True, check=False
-    ).stdout
+    heads = git(bundle.parent, "bundle", "list-heads", str(bundle)).stdout
     names = set()
     for line in heads.splitlines():
         ref = line.partition(" ")[2]

@@ -79,15 +79,8 @@ def config_variables(
 def remote_tags(source: str, extra_env: Mapping[str, str] | None = None) -> list[str]:
     """Tag names of a repository (path or URL), without listing anything else; ``extra_env``
     is added to git's environment. Raises :class:`OSError` when it cannot be listed."""
-    result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", source],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**no_prompt_env(), **(extra_env or {})},
-    )
-    if result.returncode != 0:
-        raise OSError(one_line(result.stderr or result.stdout or "git ls-remote failed"))
+    env = {**no_prompt_env(), **(extra_env or {})}
+    result = git(Path.cwd(), "ls-remote", "--tags", "--refs", source, env=env, check=True)
     tags = []
     for line in result.stdout.splitlines():
         _, _, ref = line.partition("\trefs/tags/")

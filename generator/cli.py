@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from generator.errors import MlopsNewError, UpdateConflict, UsageError
+from generator.errors import NO_TERMINAL, MlopsNewError, UpdateConflict, UsageError
 
 if TYPE_CHECKING:
     from generator._update import UpdateResult
@@ -171,9 +171,7 @@ def create(
         answers = parse_data(data or [])
         loaded = find_profile(profile)
         if not defaults and not sys.stdin.isatty():
-            raise UsageError(
-                "no terminal to ask questions on: pass --defaults and answer with --data KEY=VALUE"
-            )
+            raise UsageError(NO_TERMINAL)
         typer.echo(f"Creating {destination} ...")
         result = create_project(
             destination,
@@ -288,9 +286,17 @@ def check(
         bool,
         typer.Option("--trust", help="Allow the template's Jinja extensions in the fresh render."),
     ] = False,
+    update_ok: Annotated[
+        bool,
+        typer.Option(
+            "--update-ok",
+            help="Exit 0 when only an update is available (CI's conformance step: template-sync"
+            " brings updates).",
+        ),
+    ] = False,
 ) -> None:
     """Check a project against its template and profile: exit 0 conforms, 1 violation,
-    2 only an update is available."""
+    2 only an update is available (0 with --update-ok)."""
     from generator._check import check as check_project
     from generator._profile import find_profile
 
@@ -306,7 +312,7 @@ def check(
         latest = f", latest {report.latest}" if report.latest else ""
         where = f", profile {report.profile}" if report.profile else ", no profile"
         typer.echo(f"{report.status} (template {version}{latest}{where})")
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(0 if update_ok and report.status == "update-available" else report.exit_code)
 
 
 def main() -> None:

@@ -18,8 +18,11 @@ Exit codes (documented in docs/cli.md):
        which `check` uses for "only an update is available"
 
 `mlops-new check` has its own result codes (0 conforms, 1 violation, 2 only an update is
-available); its errors (e.g. an invalid profile) use the codes above.
+available, 0 for that with --update-ok); its errors (e.g. an invalid profile) use the codes above.
 """
+
+#: Why a command that must ask questions cannot, and what to do instead.
+NO_TERMINAL = "no terminal to ask questions on: pass --defaults and answer with --data KEY=VALUE"
 
 
 class MlopsNewError(Exception):

@@ -5,6 +5,7 @@ errors that never look like `check`'s "update available", one git module, declar
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -167,7 +168,7 @@ def test_usage_errors_exit_64_never_2(args: list[str]) -> None:
 def test_the_conformance_step_fails_on_a_usage_error(
     release_projects: dict[str, Path], tmp_path: Path
 ) -> None:
-    """`make template-check` accepts exit 2 (an update is available) and nothing else."""
+    """`make template-check` passes a project with an update available and nothing else."""
     project = copy_project(release_projects["v1.0.0"], tmp_path / "project")
     mlops_new = tool("mlops-new")
     behind = subprocess.run(
@@ -182,6 +183,13 @@ def test_the_conformance_step_fails_on_a_usage_error(
     )
     assert typo.returncode != 0, typo.stdout
     assert "No such option" in typo.stderr
+    # Nothing decides by exit code any more: a runner's own exit 2 (uv's usage error) fails too.
+    runner_error = subprocess.run(
+        ["make", "template-check", "MLOPS_NEW=sh -c 'exit 2' runner"],
+        cwd=project,
+        capture_output=True,
+    )
+    assert runner_error.returncode != 0
 
 
 def test_git_runs_only_in_the_git_module() -> None:
@@ -221,3 +229,75 @@ def test_every_third_party_import_is_declared() -> None:
     third_party = imported - set(sys.stdlib_module_names) - {"generator", "__future__"}
     missing = {m for m in third_party if provided_by.get(m, m) not in declared}
     assert not missing, f"imported but not declared in pyproject.toml: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("rule", "typed", "code"),
+    [
+        ("allowed: {deployment_strategies: [batch, edge]}", "batch,edge", 0),
+        ("allowed: {deployment_strategies: [batch, edge]}", "[batch, edge]", 0),
+        ("allowed: {deployment_strategies: [batch, edge]}", "batch, model_as_service", 8),
+        ("locked: {deployment_strategies: [batch]}", "batch", 0),
+        ("locked: {deployment_strategies: [batch]}", "batch,edge", 8),
+    ],
+)
+def test_profile_rules_read_multi_select_answers_in_every_form(
+    tmp_path: Path, rule: str, typed: str, code: int
+) -> None:
+    profile = tmp_path / "profile.yml"
+    profile.write_text(rule + "\n")
+    result = _create(
+        tmp_path / "p", "--profile", str(profile), "--data", f"deployment_strategies={typed}"
+    )
+    assert result.exit_code == code, result.output  # type: ignore[attr-defined]
+
+
+def test_a_computed_value_cannot_be_answered(tmp_path: Path) -> None:
+    result = _create(tmp_path / "p", "--data", "onnx_export=false")
+    _one_line_failure(result, InvalidAnswerError.exit_code, "'onnx_export' is computed")
+    assert not (tmp_path / "p").exists()
+
+
+def test_check_of_a_folder_that_is_no_project_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("<<<<<<< not a conflict of a project\n")
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "answers-missing" in result.output
+    assert "conflict-marker" not in result.output, "a folder that is no project is not scanned"
+
+
+def test_the_lowest_copier_allowed_runs_the_adapter(tmp_path: Path) -> None:
+    """pyproject's lower bound for Copier is real: mlops-new creates a project with it."""
+    bound = next(
+        dep
+        for dep in tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+            "dependencies"
+        ]
+        if dep.startswith("copier")
+    )
+    lowest = re.search(r">=([\d.]+)", bound)[1]  # type: ignore[index]
+    venv = tmp_path / "venv"
+    uv = tool("uv")
+    subprocess.run([uv, "venv", "-q", str(venv), "--python", sys.executable], check=True)
+    env = {**dict(os.environ), "VIRTUAL_ENV": str(venv)}
+    install = subprocess.run(
+        [uv, "pip", "install", "-q", "-e", str(REPO_ROOT), f"copier=={lowest}"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    created = subprocess.run(
+        [str(venv / "bin" / "mlops-new"), "create", str(tmp_path / "p"), "--defaults", "--no-git",
+         "--data", "deployment_strategies=batch"],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    refused = subprocess.run(
+        [str(venv / "bin" / "mlops-new"), "create", str(tmp_path / "q"), "--defaults",
+         "--data", "problem_type=nosuch"],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert refused.returncode == InvalidAnswerError.exit_code, refused.stderr
