@@ -398,7 +398,7 @@ STUBS = {
     "gh": 'echo "gh $*" >> "$LOG"',
     "docker": """case "$1 $2" in
   "manifest inspect") exit 1 ;;  # the tag is not in ECR yet
-  "image inspect") echo "$ATTESTED_CONFIG" ;;
+  "image inspect") printf '[{"Id": "%s"}]\n' "$ATTESTED_CONFIG" ;;
   "login --username") cat > /dev/null ;;  # the password, from stdin
   *) echo "docker $*" >> "$LOG" ;;
 esac""",
