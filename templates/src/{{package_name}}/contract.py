@@ -219,10 +219,12 @@ def _feature(name: str, values: pd.Series, settings: Settings) -> dict[str, Any]
         distinct = len(categories := sorted({str(value) for value in present.unique()}))
         if distinct == 1:
             return f"constant: only {categories[0]!r}"
-        if distinct <= settings.max_categories and not _identifier(name, distinct, len(present)):
+        if distinct <= settings.max_categories and not _identifier(
+            name, distinct, len(present), settings.unique_share
+        ):
             return {"type": "categorical", "dtype": "string", "nullable": nullable,
                     "categories": categories}  # fmt: skip
-    if _identifier(name, distinct, len(present)):
+    if _identifier(name, distinct, len(present), settings.unique_share):
         return f"identifier: {distinct} distinct values in {len(present)} rows"
     if distinct / len(present) >= settings.unique_share:
         return f"free text or identifier: {distinct} distinct values in {len(present)} rows"
@@ -232,7 +234,7 @@ def _feature(name: str, values: pd.Series, settings: Settings) -> dict[str, Any]
     )
 
 
-def _identifier(name: str, distinct: int, rows: int, share: float = Settings.unique_share) -> bool:
+def _identifier(name: str, distinct: int, rows: int, share: float) -> bool:
     """A name like ``id``/``*_id``/``uuid``/``index`` with (nearly) one value per row."""
     return bool(_IDENTIFIER.search(name)) and distinct / rows >= share
 
