@@ -22,7 +22,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-CONTRACT_FILE = Path("contract.yaml")
+#: The contract travels inside the package: in the wheel, in every image, beside the code reading it.
+CONTRACT_FILE = Path(__file__).with_name("contract.yaml")
+#: ``data.source`` values naming the examples scikit-learn ships (no download).
+BUNDLED = {"bundled:breast_cancer": "load_breast_cancer", "bundled:diabetes": "load_diabetes"}
 VERSION = 1
 TASKS = ("binary", "multiclass", "regression")
 #: Names that mark a column as an identifier (with nearly unique values), after normalisation.
@@ -522,6 +525,20 @@ def load(path: Path = CONTRACT_FILE) -> dict[str, Any]:
         if not isinstance(contract.get(key), dict):
             raise ContractError(f"{path} has no {key!r} section")
     return contract
+
+
+def read_source(source: str) -> pd.DataFrame:
+    """The data ``source`` names (``params.yaml``'s ``data.source``) with normalised column names:
+    a bundled example (``bundled:breast_cancer``, ``bundled:diabetes``) or a CSV/Parquet file."""
+    if source.startswith("bundled:"):
+        if source not in BUNDLED:
+            raise ContractError(f"unknown bundled data set {source!r}: use one of {sorted(BUNDLED)}")
+        from sklearn import datasets  # only the bundled examples need scikit-learn here
+
+        loader = getattr(datasets, BUNDLED[source])
+        options = {"scaled": False} if source == "bundled:diabetes" else {}
+        return normalise_columns(loader(as_frame=True, **options).frame)
+    return read_table(Path(source).expanduser())
 
 
 def read_table(path: Path) -> pd.DataFrame:
