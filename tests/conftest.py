@@ -30,6 +30,8 @@ QUESTIONS = (
     "github_owner",
     "python_version",
     "license",
+    "dataset",
+    "target",
     "problem_type",
     "deployment_strategies",
     "experiment_tracking",

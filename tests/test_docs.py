@@ -44,7 +44,9 @@ def test_options_reference_names_choices_and_defaults(question: str) -> None:
         assert f"`{choice}`" in section, f"{question}: choice {choice} undocumented"
     default = spec["default"]
     default = f"[{', '.join(default)}]" if isinstance(default, list) else str(default)
-    if "{{" not in default:
+    if default == "":
+        assert "Default: empty" in section, f"{question}: empty default undocumented"
+    elif "{{" not in default:
         assert f"`{default}`" in section, f"{question}: default {default} undocumented"
 
 
