@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from generator import __version__, _copier, _vcs
+from generator import __version__, _copier, _data, _vcs
 from generator._profile import (
     PROJECT_PROFILE,
     LoadedProfile,
@@ -30,6 +30,7 @@ from generator._profile import (
 from generator._project import ANSWERS_FILE
 from generator._template import TemplateSource, resolve_template
 from generator.errors import (
+    DataError,
     DestinationError,
     GitError,
     InvalidAnswerError,
@@ -51,6 +52,8 @@ class CreateResult:
     answers: dict[str, Any]
     git_commit: str | None
     warnings: tuple[str, ...] = field(default=())
+    #: The ``dataset`` answer's table and the contract inferred for it, or None (bundled example).
+    imported: _data.ImportedData | None = None
 
     @property
     def template_commit(self) -> str | None:
@@ -93,6 +96,10 @@ def create(
     under ``data``, its locked answers win, and an answer it locks otherwise or does not allow
     raises :class:`PolicyError` before anything is written. The profile is recorded in the
     project as ``.mlops-new/profile.yml`` for ``check`` and ``update``.
+
+    With a ``dataset`` answer (made absolute here), the staged project's contract module reads
+    the table and infers its data contract for the ``target`` answer; a table that cannot be
+    used raises :class:`DataError` and nothing is written at the destination.
     """
     destination = destination.expanduser().absolute()
     _check_destination(destination, existing_dir)
@@ -102,7 +109,7 @@ def create(
     refusal = refused_source(profile, source.src)
     if refusal:
         raise PolicyError(refusal)
-    answers_in = merge_answers(profile, dict(data or {}))
+    answers_in = _data.with_absolute_dataset(merge_answers(profile, dict(data or {})), data or {})
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
@@ -123,17 +130,22 @@ def create(
         if profile is not None:
             enforce(profile, answers)
             _record_profile(profile, staging)
+        imported = _data.import_dataset(staging, answers)
+        if imported is not None:
+            caught = (*caught, *imported.warnings)
         files = _list_files(staging)
+        # The imported table is data: git ignores it (`make data` rebuilds it, DVC versions it).
+        tracked = tuple(f for f in files if imported is None or f != imported.data)
         if destination.exists() and any(destination.iterdir()):
-            commit = _merge_into(staging, destination, files, git=git, answers=answers)
+            commit = _merge_into(staging, destination, files, tracked, git=git, answers=answers)
         else:
-            commit = _git_init_commit(staging, answers, files) if git else None
+            commit = _git_init_commit(staging, answers, tracked) if git else None
             if destination.exists():
                 destination.rmdir()
             os.replace(staging, destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return CreateResult(destination, files, source, answers, commit, caught)
+    return CreateResult(destination, files, source, answers, commit, caught, imported)
 
 
 def _check_destination(destination: Path, existing_dir: bool) -> None:
@@ -199,9 +211,16 @@ def _list_files(root: Path) -> tuple[str, ...]:
 
 
 def _merge_into(
-    staging: Path, destination: Path, files: tuple[str, ...], *, git: bool, answers: dict[str, Any]
+    staging: Path,
+    destination: Path,
+    files: tuple[str, ...],
+    tracked: tuple[str, ...],
+    *,
+    git: bool,
+    answers: dict[str, Any],
 ) -> str | None:
-    """Move staged files into a non-empty directory, refusing if any path already exists."""
+    """Move staged files into a non-empty directory, refusing if any path already exists;
+    commit the ``tracked`` ones when the directory is no git work tree yet."""
     clashes = [f for f in files if _exists_or_blocked(destination, f)]
     if clashes:
         shown = ", ".join(clashes[:3]) + (", ..." if len(clashes) > 3 else "")
@@ -215,7 +234,7 @@ def _merge_into(
         os.replace(staging / name, target)
     if not git or _vcs.is_work_tree(destination):
         return None
-    return _git_init_commit(destination, answers, files)
+    return _git_init_commit(destination, answers, tracked)
 
 
 def _exists_or_blocked(root: Path, relative: str) -> bool:
@@ -239,4 +258,4 @@ def _git_init_commit(root: Path, answers: dict[str, Any], files: tuple[str, ...]
         raise GitError(f"git failed: {exc}") from exc
 
 
-__all__ = ["CreateResult", "MlopsNewError", "create", "parse_data"]
+__all__ = ["CreateResult", "DataError", "MlopsNewError", "create", "parse_data"]

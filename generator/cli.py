@@ -188,6 +188,12 @@ def create(
         typer.echo(f"warning: {warning}", err=True)
     ref = result.template_commit or "untagged"
     typer.echo(f"Created {len(result.files)} files from {result.template.src} at {ref}")
+    if result.imported is not None:
+        imported = result.imported
+        typer.echo(
+            f"Data contract {imported.contract}: {imported.task}, {imported.rows} rows,"
+            f" {imported.features} features, {imported.dropped} columns dropped; review it"
+        )
     if result.git_commit:
         typer.echo(f"Initial commit {result.git_commit[:12]} on branch main")
     elif git:

@@ -14,6 +14,7 @@ Exit codes (documented in docs/cli.md):
     9  update refused: the project has uncommitted changes
    10  update finished but files remain in conflict
    11  update impossible (not a project, not git, downgrade, migrations not trusted, copier failed)
+   12  the dataset cannot be used (missing, unreadable, unsupported format, bad target or columns)
    64  usage error (unknown option, missing argument, no terminal to ask on): EX_USAGE, never 2,
        which `check` uses for "only an update is available"
 
@@ -89,3 +90,9 @@ class UpdateError(MlopsNewError):
     """The project cannot be updated (not a project or git repository, downgrade, ...)."""
 
     exit_code = 11
+
+
+class DataError(MlopsNewError):
+    """The ``dataset`` answer's table cannot be read or get a data contract for its target."""
+
+    exit_code = 12

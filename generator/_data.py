@@ -1,0 +1,132 @@
+"""`create --data dataset=FILE --data target=COLUMN`: the user's table in the staged project.
+
+The staged project's own ``src/<package_name>/contract.py`` (loaded by path: it needs only
+pandas, NumPy and PyYAML, and pyarrow for Parquet) reads the table and infers its data contract,
+so the contract mlops-new writes is exactly the one the project's ``make contract`` would. Both
+land in the staging folder only: a table that cannot be read or get a contract raises
+:class:`DataError` before anything reaches the destination.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from generator._vcs import one_line
+from generator.errors import DataError, InvalidAnswerError, TemplateError
+
+#: The questions naming the user's data, and the bundled example's question they replace.
+DATASET, TARGET, PROBLEM_TYPE = "dataset", "target", "problem_type"
+#: Where the imported table goes in the project (``params.yaml``'s ``data.raw_path``); git
+#: ignores it: ``make data`` rebuilds it from ``dataset`` and DVC, when chosen, versions it.
+RAW_DATA = "data/raw/dataset.parquet"
+
+
+@dataclass(frozen=True)
+class ImportedData:
+    """What :func:`import_dataset` wrote in the staged project."""
+
+    source: Path
+    contract: str  #: the contract file, relative to the project
+    data: str  #: the imported table, relative to the project (not committed)
+    task: str
+    rows: int
+    features: int
+    dropped: int
+    warnings: tuple[str, ...]
+
+
+def with_absolute_dataset(data: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with a ``dataset`` answer made absolute (``~`` expanded): the answer is recorded,
+    and the project reads it from its own folder. Refuses ``problem_type`` among the user's own
+    answers ``given`` with a dataset: the task then comes from the target column."""
+    answers = dict(data)
+    dataset = str(answers.get(DATASET) or "").strip()
+    if not dataset:
+        return answers
+    if PROBLEM_TYPE in given:
+        raise InvalidAnswerError(
+            f"{PROBLEM_TYPE} picks the bundled example only; with {DATASET} the task is inferred"
+            f" from the {TARGET} column (correct it in the data contract, contract.yaml)"
+        )
+    answers[DATASET] = str(Path(dataset).expanduser().absolute())
+    return answers
+
+
+def import_dataset(staging: Path, answers: Mapping[str, Any]) -> ImportedData | None:
+    """Read the ``dataset`` answer's table, infer its contract for the ``target`` answer, and
+    write ``src/<package_name>/contract.yaml`` and :data:`RAW_DATA` in ``staging``; None when
+    the project uses the bundled example. Raises :class:`DataError`."""
+    dataset = str(answers.get(DATASET) or "")
+    if not dataset:
+        return None
+    package = str(answers["package_name"])
+    contract_py = staging / "src" / package / "contract.py"
+    module = _load(contract_py)
+    source = Path(dataset).expanduser()
+    error: type[Exception] = module.ContractError
+    try:
+        frame = module.read_table(source)
+        contract = module.infer(
+            frame, module.normalise_name(answers.get(TARGET) or ""), min_rows=_min_rows(staging)
+        )
+        text = module.render(contract, str(source))
+    except (error, OSError, ValueError, TypeError) as exc:
+        detail = one_line(exc)
+        raise DataError(detail if str(source) in detail else f"{source}: {detail}") from exc
+    written = contract_py.with_name("contract.yaml")
+    written.write_text(text, encoding="utf-8")
+    raw = staging / RAW_DATA
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        frame.to_parquet(raw, index=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise DataError(f"{source}: cannot be written as Parquet: {one_line(exc)}") from exc
+    return ImportedData(
+        source=source,
+        contract=written.relative_to(staging).as_posix(),
+        data=RAW_DATA,
+        task=str(contract["target"]["task"]),
+        rows=int(contract["rows"]),
+        features=len(contract["features"]),
+        dropped=len(contract["dropped"]),
+        warnings=tuple(str(warning) for warning in contract["warnings"]),
+    )
+
+
+def _load(path: Path) -> ModuleType:
+    """The staged project's contract module, loaded by path under a private name."""
+    if not path.is_file():
+        raise TemplateError(
+            f"the template asks for {DATASET} but renders no {path.name} in src/ to read it with"
+        )
+    name = f"_mlops_new_contract_{path.parent.name}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise TemplateError(f"cannot load the template's {path.name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise TemplateError(f"the template's {path.name} does not load: {one_line(exc)}") from exc
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def _min_rows(staging: Path) -> int:
+    """The staged ``params.yaml``'s ``quality.min_rows`` (the quality gate's), else 1."""
+    try:
+        params = yaml.safe_load((staging / "params.yaml").read_text(encoding="utf-8"))
+        value = params["quality"]["min_rows"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return 1
+    return value if isinstance(value, int) and value > 0 else 1
