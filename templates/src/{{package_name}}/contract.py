@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-#: The contract travels inside the package: in the wheel, in every image, beside the code reading it.
+#: The contract travels inside the package: in the wheel, in every image, beside its readers.
 CONTRACT_FILE = Path(__file__).with_name("contract.yaml")
 #: ``data.source`` values naming the examples scikit-learn ships (no download).
 BUNDLED = {"bundled:breast_cancer": "load_breast_cancer", "bundled:diabetes": "load_diabetes"}
@@ -532,7 +532,9 @@ def read_source(source: str) -> pd.DataFrame:
     a bundled example (``bundled:breast_cancer``, ``bundled:diabetes``) or a CSV/Parquet file."""
     if source.startswith("bundled:"):
         if source not in BUNDLED:
-            raise ContractError(f"unknown bundled data set {source!r}: use one of {sorted(BUNDLED)}")
+            raise ContractError(
+                f"unknown bundled data set {source!r}: use one of {sorted(BUNDLED)}"
+            )
         from sklearn import datasets  # only the bundled examples need scikit-learn here
 
         loader = getattr(datasets, BUNDLED[source])
