@@ -109,7 +109,8 @@ def create(
     refusal = refused_source(profile, source.src)
     if refusal:
         raise PolicyError(refusal)
-    answers_in = _data.with_absolute_dataset(merge_answers(profile, dict(data or {})), data or {})
+    answers_in = _data.with_absolute_dataset(merge_answers(profile, dict(data or {})))
+    _data.check_given(data or {}, answers_in)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:

@@ -43,21 +43,29 @@ class ImportedData:
     warnings: tuple[str, ...]
 
 
-def with_absolute_dataset(data: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+def with_absolute_dataset(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` with a ``dataset`` answer made absolute (``~`` expanded): the answer is recorded,
-    and the project reads it from its own folder. Refuses ``problem_type`` among the user's own
-    answers ``given`` with a dataset: the task then comes from the target column."""
+    and the project reads it from its own folder."""
     answers = dict(data)
     dataset = str(answers.get(DATASET) or "").strip()
-    if not dataset:
-        return answers
-    if PROBLEM_TYPE in given:
+    if dataset:
+        answers[DATASET] = str(Path(dataset).expanduser().absolute())
+    return answers
+
+
+def check_given(given: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
+    """Refuse answers the user gave that ``answers`` would silently drop: ``problem_type`` with
+    a ``dataset`` (the task then comes from the target column), ``target`` without one."""
+    if not answers.get(DATASET) and given.get(TARGET):
+        raise InvalidAnswerError(
+            f"{TARGET} names the column of {DATASET} to predict: give {DATASET}=FILE too"
+            " (the bundled example's target is fixed)"
+        )
+    if answers.get(DATASET) and PROBLEM_TYPE in given:
         raise InvalidAnswerError(
             f"{PROBLEM_TYPE} picks the bundled example only; with {DATASET} the task is inferred"
             f" from the {TARGET} column (correct it in the data contract, contract.yaml)"
         )
-    answers[DATASET] = str(Path(dataset).expanduser().absolute())
-    return answers
 
 
 def import_dataset(staging: Path, answers: Mapping[str, Any]) -> ImportedData | None:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
-from generator import _copier
+from generator import _copier, _data
 from generator._profile import LoadedProfile, enforce, normalise_source, refused_source
 from generator._project import (
     ANSWERS_FILE,
@@ -74,7 +74,7 @@ def update(
     the version the project already has, without ``data``, is a no-op.
     """
     project = project.expanduser().absolute()
-    data = dict(data or {})
+    data = _data.with_absolute_dataset(data or {})
     if not project.is_dir():
         raise UpdateError(f"{str(project)!r} is not a directory")
     try:

@@ -197,19 +197,28 @@ def test_penguins_multiclass_with_string_labels_and_missing_values(tmp_path: Pat
 def test_dataset_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert with_absolute_dataset({"dataset": "a.csv"}, {})["dataset"] == str(tmp_path / "a.csv")
-    home = with_absolute_dataset({"dataset": "~/b.parquet"}, {})["dataset"]
+    assert with_absolute_dataset({"dataset": "a.csv"})["dataset"] == str(tmp_path / "a.csv")
+    home = with_absolute_dataset({"dataset": "~/b.parquet"})["dataset"]
     assert home == str(tmp_path / "home" / "b.parquet")
-    assert with_absolute_dataset({"dataset": ""}, {}) == {"dataset": ""}
-    assert with_absolute_dataset({}, {}) == {}
+    assert with_absolute_dataset({"dataset": "", "x": 1}) == {"dataset": "", "x": 1}
+    assert with_absolute_dataset({}) == {}
 
 
-def test_problem_type_with_a_dataset_is_refused(tmp_path: Path) -> None:
-    source = _csv(tmp_path, _churn())
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (["dataset=/data/x.csv", "target=y", "problem_type=regression"], "problem_type picks"),
+        (["target=churned"], "target names the column of dataset to predict"),
+    ],
+    ids=["problem-type-with-dataset", "target-without-dataset"],
+)
+def test_answers_that_would_be_dropped_are_refused(
+    tmp_path: Path, data: list[str], message: str
+) -> None:
     dest = tmp_path / "p"
-    result = _create(dest, f"dataset={source}", "target=Default", "problem_type=regression")
+    result = _create(dest, *data)
     assert result.exit_code == InvalidAnswerError.exit_code, result.output
-    assert "problem_type picks the bundled example only" in result.stderr
+    assert message in result.stderr
     assert not dest.exists()
 
 
