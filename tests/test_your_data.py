@@ -194,6 +194,35 @@ def test_penguins_multiclass_with_string_labels_and_missing_values(tmp_path: Pat
     assert len(pd.read_parquet(dest / RAW_DATA)) == 344
 
 
+def test_cars_regression_with_missing_targets_dates_and_names(tmp_path: Path) -> None:
+    vega = pytest.importorskip("vega_datasets")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vega_datasets' own use of a deprecated pandas keyword
+        cars = vega.data.cars()
+    source = _csv(tmp_path, cars, "cars.csv")
+    dest = tmp_path / "cars"
+    result = _create(dest, f"dataset={source}", "target=Miles_per_Gallon", git_repo=False)
+    assert result.exit_code == 0, result.output
+    assert "regression, 398 rows, 6 features, 2 columns dropped" in result.stdout
+
+    contract = yaml.safe_load((dest / CONTRACT).read_text())
+    target = contract["target"]
+    assert (target["name"], target["task"], target["missing_dropped"]) == (
+        "miles_per_gallon",
+        "regression",
+        8,
+    )
+    assert "labels" not in target
+    features = contract["features"]
+    assert (features["horsepower"]["type"], features["horsepower"]["nullable"]) == (
+        "numeric",
+        True,
+    )
+    assert features["origin"]["categories"] == ["Europe", "Japan", "USA"]
+    assert sorted(contract["dropped"]) == ["name", "year"]
+    assert len(pd.read_parquet(dest / RAW_DATA)) == 406  # rows without a target are kept
+
+
 def test_dataset_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
