@@ -32,6 +32,8 @@ from tests.conftest import render
 
 pytestmark = pytest.mark.slow
 ALL = "[batch, model_in_service, model_as_service, serverless, edge]"
+#: How many of a batch run's predictions the prediction store records at most (run_batch's default).
+BATCH_RECORD_SAMPLE = 5000
 
 
 class Project:
@@ -103,10 +105,74 @@ class Project:
         connection.close()
         return int(count)
 
-    def records(self, n: int = 3) -> list[dict[str, float]]:
-        raw = next((self.root / "data" / "raw").glob("*.csv"))
-        frame = pd.read_csv(raw).drop(columns="target").head(n)
-        return [{k: float(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    @property
+    def contract(self) -> dict[str, Any]:
+        """The project's data contract (src/<package>/contract.yaml)."""
+        loaded = yaml.safe_load((self.root / "src" / self.package / "contract.yaml").read_text())
+        assert isinstance(loaded, dict)
+        return loaded
+
+    @property
+    def raw_path(self) -> Path:
+        """The imported raw table (`make data`'s data.raw_path: Parquet)."""
+        params = yaml.safe_load((self.root / "params.yaml").read_text())
+        return self.root / params["data"]["raw_path"]
+
+    def raw(self) -> pd.DataFrame:
+        return pd.read_parquet(self.raw_path)
+
+    @property
+    def labels(self) -> list[Any]:
+        """The contract's class labels as the data has them; empty for a regression."""
+        return list(self.contract["target"].get("labels") or [])
+
+    def records(self, n: int = 3) -> list[dict[str, Any]]:
+        """The first ``n`` rows of the raw table as JSON records of the contract's features:
+        numbers as floats, categories as the data's own values, a missing value as null."""
+        features = self.contract["features"]
+        frame = self.raw()[list(features)].head(n)
+        records = []
+        for row in frame.to_dict(orient="records"):
+            record: dict[str, Any] = {}
+            for name, value in row.items():
+                if pd.isna(value):
+                    record[name] = None
+                elif features[name]["type"] == "numeric":
+                    record[name] = float(value)
+                else:
+                    record[name] = value.item() if hasattr(value, "item") else value
+            records.append(record)
+        return records
+
+    def assert_answers(self, body: dict[str, Any], count: int, probabilities: bool = True) -> None:
+        """``body`` answers ``count`` records: a label of the contract each, with (unless not
+        ``probabilities``) a probability per label (keys: the labels' text) for a classifier; a
+        number each for a regressor."""
+        assert len(body["predictions"]) == count, body
+        labels = self.labels
+        if not labels:
+            assert all(isinstance(value, float | int) for value in body["predictions"]), body
+            return
+        assert all(prediction in labels for prediction in body["predictions"]), body
+        if not probabilities:  # the host app, an example, answers the labels alone
+            return
+        assert len(body["probabilities"]) == count, body
+        for probabilities in body["probabilities"]:
+            assert list(probabilities) == [str(label) for label in self.ordered_labels()]
+            assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+
+    def ordered_labels(self) -> list[Any]:
+        """The labels in the model's class order: a binary target's positive label last."""
+        labels, positive = self.labels, self.contract["target"].get("positive")
+        if positive is not None:
+            labels = [label for label in labels if label != positive] + [positive]
+        return labels
+
+    def wrong_type(self) -> dict[str, Any]:
+        """A record whose first numeric feature is text: a 422 on every HTTP path."""
+        record = self.records(1)[0]
+        numeric = [n for n, spec in self.contract["features"].items() if spec["type"] == "numeric"]
+        return {**record, numeric[0]: "not a number"}
 
 
 @pytest.fixture(scope="module", params=["classification", "regression"])
@@ -206,9 +272,10 @@ def test_service_image_command(project: Project) -> None:
         for index, record in enumerate(records):
             headers = {"x-request-id": f"test-{index}"}
             status, body = _request(f"{base}/predict", {"records": [record]}, headers=headers)
-            assert status == 200
-            assert len(body["predictions"]) == 1
+            assert status == 200, body
+            project.assert_answers(body, 1)
         assert _request(f"{base}/predict", {"records": [{"bad": 1}]})[0] == 422
+        assert _request(f"{base}/predict", {"records": [project.wrong_type()]})[0] == 422
         status, info = _request(f"{base}/model")
         assert info["lineage"]["artifact_sha256"]
         scrapes = [_metric(f"{base}/metrics", "predictions_total") for _ in range(8)]
@@ -236,9 +303,10 @@ def test_host_app_image_command(project: Project) -> None:
     base = f"http://127.0.0.1:{port}"
     for _ in _serve(command, project, f"{base}/health"):
         status, body = _request(f"{base}/score", {"records": project.records(2)})
-        assert status == 200
-        assert len(body["predictions"]) == 2
+        assert status == 200, body
+        project.assert_answers(body, 2, probabilities=False)
         assert _request(f"{base}/score", {"records": [{"bad": 1}]})[0] == 422
+        assert _request(f"{base}/score", {"records": [project.wrong_type()]})[0] == 422
     assert project.recorded("host_app") == 2
 
 
@@ -348,8 +416,8 @@ def test_host_app_runs_on_the_installed_wheel(
             {"app": "host", "model_version": metadata["model_version"]},
         )
         status, body = _request(f"{base}/score", {"records": project.records(2)})
-        assert status == 200
-        assert len(body["predictions"]) == 2
+        assert status == 200, body
+        project.assert_answers(body, 2, probabilities=False)
     with sqlite3.connect(tmp_path / "store.db") as connection:
         (count,) = connection.execute("SELECT COUNT(*) FROM prediction_log").fetchone()
     connection.close()
@@ -360,7 +428,7 @@ def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> No
     command = project.command("docker/batch.Dockerfile")
     assert command[-1] == "--help"
     database = tmp_path / "predictions.db"
-    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
+    raw = str(project.raw_path)  # the imported table, target and dropped columns included
     args = [*command[:-1], raw, "--output-url", f"sqlite:///{database}", "--run-id", "r1"]
     for _ in range(2):  # a re-run of the same run id replaces its rows
         result = project.run(args)
@@ -369,8 +437,14 @@ def test_batch_image_command_into_sqlite(project: Project, tmp_path: Path) -> No
         rows = connection.execute(
             "SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id"
         ).fetchall()
-    assert rows == [("r1", len(pd.read_csv(raw)))]
-    assert project.recorded("batch") == 2 * len(pd.read_csv(raw))  # each run's predictions
+        predictions = [p for (p,) in connection.execute("SELECT prediction FROM predictions")]
+    connection.close()
+    n = len(project.raw())
+    assert rows == [("r1", n)]
+    if project.labels:  # the labels as the data has them
+        assert set(predictions) <= set(project.labels), set(predictions)
+    # each run records a sample of its predictions: all rows, up to the sample's size
+    assert project.recorded("batch") == 2 * min(n, BATCH_RECORD_SAMPLE)
 
 
 def test_lambda_image_command_with_events(project: Project) -> None:
@@ -404,7 +478,7 @@ def test_lambda_image_command_with_events(project: Project) -> None:
     responses = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["statusCode"] for r in responses] == [200, 200, 400, 405]
     assert json.loads(responses[3]["body"])["error"].startswith("method GET is not allowed")
-    assert len(json.loads(responses[0]["body"])["predictions"]) == 2
+    project.assert_answers(json.loads(responses[0]["body"]), 2)
     assert project.recorded("lambda") == 3
 
 
@@ -426,7 +500,7 @@ def test_edge_image_command(project: Project, tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert len(json.loads(result.stdout)["predictions"]) == 4
+    project.assert_answers(json.loads(result.stdout), 4)
     bad = project.run(command, '[{"x": 1}]')
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: record 0: missing")
@@ -473,7 +547,7 @@ def postgres() -> Iterator[str]:
 
 def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) -> None:
     command = project.command("docker/batch.Dockerfile")[:-1]
-    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
+    raw = str(project.raw_path)
     for run_id in ("a", "b", "a"):
         result = project.run(
             [*command, raw, "--output-url", postgres, "--run-id", run_id, "--chunk-size", "100"],
@@ -490,20 +564,22 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
     )
     counts = project.run([str(project.root / ".venv/bin/python"), "-c", script, postgres])
     assert counts.returncode == 0, counts.stderr
-    rows = len(pd.read_csv(raw))
+    rows = len(project.raw())
     outputs, recorded = counts.stdout.splitlines()
     assert outputs == str({"a": rows, "b": rows})
-    assert recorded == str(3 * rows)
+    assert recorded == str(3 * min(rows, BATCH_RECORD_SAMPLE))
 
 
 POSTGRES_TABLES = """
-import sys
+import json, sys
 import pandas as pd
 import sqlalchemy as sa
-frame = pd.read_csv(sys.argv[2]).drop(columns="target")
+features, required = json.loads(sys.argv[3]), sys.argv[4]
+frame = pd.read_parquet(sys.argv[2])[features]
 frame.insert(0, "customer", [f"c{i}" for i in range(len(frame))])
 broken = frame.copy()
-broken.loc[len(broken) - 1, frame.columns[1]] = None  # NULL in the last row: the last chunk fails
+broken[required] = broken[required].astype("float64")
+broken.loc[len(broken) - 1, required] = None  # NULL in the last row: the last chunk fails
 engine = sa.create_engine(sys.argv[1])
 frame.to_sql("customers", engine, index=False)
 broken.to_sql("customers_broken", engine, index=False)
@@ -531,27 +607,33 @@ def test_batch_reads_a_postgresql_table_and_a_failed_run_keeps_the_previous_rows
     fails in its last chunk leaves that run's previous rows, and the prediction store, as they
     were."""
     python = str(project.root / ".venv/bin/python")
-    raw = str(next((project.root / "data" / "raw").glob("*.csv")))
-    loaded = project.run([python, "-c", POSTGRES_TABLES, postgres, raw])
+    raw = str(project.raw_path)
+    features = project.contract["features"]
+    required = next(  # a numeric feature that may not be missing: a NULL in it fails the run
+        n for n, spec in features.items() if spec["type"] == "numeric" and not spec["nullable"]
+    )
+    loaded = project.run(
+        [python, "-c", POSTGRES_TABLES, postgres, raw, json.dumps(list(features)), required]
+    )
     assert loaded.returncode == 0, loaded.stderr
     command = project.command("docker/batch.Dockerfile")[:-1]
     common = ["--output-url", postgres, "--chunk-size", "100"]
     for args in (
         ["table:customers", "--source-url", postgres, "--run-id", "nightly", "--id-column",
          "customer"],
-        [raw, "--run-id", "csv"],
+        [raw, "--run-id", "raw"],
     ):  # fmt: skip
         result = project.run([*command, *args, *common], PREDICTION_STORE=postgres)
         assert result.returncode == 0, result.stderr
     before = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
     assert before.returncode == 0, before.stderr
     snapshot = json.loads(before.stdout)
-    n = len(pd.read_csv(raw))
+    n = len(project.raw())
     assert n > 100  # several chunks: the failure comes after the first ones were written
-    by_run = {run: [row for row in snapshot["rows"] if row[0] == run] for run in ("nightly", "csv")}
+    by_run = {run: [row for row in snapshot["rows"] if row[0] == run] for run in ("nightly", "raw")}
     assert [row[2] for row in by_run["nightly"]] == [f"c{i}" for i in range(n)]
     nightly = [row[3] for row in by_run["nightly"]]
-    assert nightly == pytest.approx([row[3] for row in by_run["csv"]])  # same rows, same scores
+    assert nightly == pytest.approx([row[3] for row in by_run["raw"]])  # same rows, same scores
     assert snapshot["recorded"] == 2 * n  # each run's sample: all rows, fewer than its size
 
     failed = project.run(

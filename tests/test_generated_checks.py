@@ -28,7 +28,6 @@ pytestmark = pytest.mark.slow
 class Project:
     root: Path
     package: str
-    problem_type: str
 
     @property
     def params_env(self) -> str:
@@ -53,15 +52,51 @@ class Project:
         assert isinstance(loaded, dict)
         return loaded
 
+    @property
+    def contract(self) -> dict[str, Any]:
+        """The project's data contract (src/<package>/contract.yaml): the cases below pick their
+        columns from it, so they judge whatever table the project was made for."""
+        loaded = yaml.safe_load((self.root / "src" / self.package / "contract.yaml").read_text())
+        assert isinstance(loaded, dict)
+        return loaded
+
+    @property
+    def target(self) -> str:
+        return str(self.contract["target"]["name"])
+
+    @property
+    def classification(self) -> bool:
+        return self.contract["target"]["task"] != "regression"
+
+    def features(self, kind: str | None = None, nullable: bool | None = None) -> list[str]:
+        """The contract's features, in order, of ``kind`` (numeric, categorical) if given, and
+        may be missing or not if ``nullable`` is given."""
+        return [
+            name
+            for name, spec in self.contract["features"].items()
+            if kind in (None, spec["type"]) and nullable in (None, bool(spec.get("nullable")))
+        ]
+
     def raw(self) -> pd.DataFrame:
-        return pd.read_csv(self.root / self.params()["data"]["raw_path"])
+        return pd.read_parquet(self.root / self.params()["data"]["raw_path"])
+
+    def primary_metric(self) -> str:
+        """evaluate.primary_metric as the project resolves `auto` from its contract."""
+        code = (
+            f"from {self.package}.config import load_params\n"
+            f"from {self.package}.evaluate import primary_metric\n"
+            "print(primary_metric(load_params()))"
+        )
+        result = self.run("uv", "run", "python", "-c", code)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout.strip().splitlines()[-1]
 
     def variant(self, tmp: Path, frame: pd.DataFrame | None = None, **sections: Any) -> Path:
         """A params file whose data is ``frame`` (if given) and with ``sections`` merged in."""
         content = self.params()
         if frame is not None:
-            frame.to_csv(tmp / "raw.csv", index=False)
-            content["data"]["raw_path"] = str(tmp / "raw.csv")
+            frame.to_parquet(tmp / "raw.parquet", index=False)  # Parquet keeps the column types
+            content["data"]["raw_path"] = str(tmp / "raw.parquet")
         for name, values in sections.items():
             content[name] = {**content[name], **values}
         path = tmp / "params.yaml"
@@ -69,12 +104,21 @@ class Project:
         return path
 
 
+def _category_text(value: Any) -> str:
+    """A category or label as the project's schema writes it in its rules (schema.category_text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _project(tmp_path_factory: pytest.TempPathFactory, **answers: str) -> Project:
     root = render(tmp_path_factory.mktemp("checks") / "project", **answers)
     for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "Generated")):
         git(root, *args)  # as `mlops-new create` does: DVC needs a repository
     package = yaml.safe_load((root / ".copier-answers.yml").read_text())["package_name"]
-    project = Project(root, package, answers.get("problem_type", "classification"))
+    project = Project(root, package)
     for target in ("install", "data"):
         result = project.run("make", target)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -101,7 +145,8 @@ def test_project_suite_passes_on_its_own_data(project: Project) -> None:
 
 def test_nulls_fail_schema_and_missing_rate(project: Project, tmp_path: Path) -> None:
     frame = project.raw()
-    column = frame.columns[2]
+    column = project.features(nullable=False)[1]  # the contract says it is never missing
+    frame[column] = frame[column].astype(object)
     frame.loc[:9, column] = None
     result = project.pytest("tests/data", params=project.variant(tmp_path, frame))
     _assert_fails(
@@ -116,23 +161,36 @@ def test_nulls_fail_schema_and_missing_rate(project: Project, tmp_path: Path) ->
     )
 
 
-# (column, value, rule) per problem type: a value out of range, and a category never seen.
-BAD_VALUES = {
-    "classification": {
-        "out-of-range": ("mean_radius", -5.0, "in_range(0, 100)"),
-        "new-category": ("target", 2, "isin([0, 1])"),
-    },
-    "regression": {
-        "out-of-range": ("age", 150.0, "in_range(0, 120)"),
-        "new-category": ("sex", 3.0, "isin([1, 2])"),
-    },
-}
+def _bad_value(project: Project, kind: str) -> tuple[str, Any, str]:
+    """(column, value, rule) from the contract: a number beyond a feature's upper bound, a
+    category a feature never had, a label the target never had."""
+    contract = project.contract
+    if kind == "out-of-range":
+        column = project.features("numeric")[0]
+        low, high = (float(contract["features"][column][bound]) for bound in ("min", "max"))
+        return column, high + (high - low) + 1, f"in_range({low}, {high})"
+    if kind == "new-category":
+        categorical = project.features("categorical")
+        if not categorical:
+            pytest.skip("the contract has no categorical feature")
+        column = categorical[0]
+        known = contract["features"][column]["categories"]
+    else:
+        if not project.classification:
+            pytest.skip("regression: no labels")
+        column, known = project.target, contract["target"]["labels"]
+    texts = [_category_text(value) for value in known]
+    if all(isinstance(value, int) and not isinstance(value, bool) for value in known):
+        return column, max(known) + 1000, f"isin{texts}"  # an integer code, as the data has them
+    return column, "__unseen__", f"isin{texts}"
 
 
-@pytest.mark.parametrize("kind", ["out-of-range", "new-category"])
+@pytest.mark.parametrize("kind", ["out-of-range", "new-category", "new-label"])
 def test_bad_values_fail_the_schema(project: Project, tmp_path: Path, kind: str) -> None:
-    column, value, rule = BAD_VALUES[project.problem_type][kind]
+    column, value, rule = _bad_value(project, kind)
     frame = project.raw()
+    if isinstance(value, str):
+        frame[column] = frame[column].astype(object)
     frame.loc[:4, column] = value
     result = project.pytest("tests/data", params=project.variant(tmp_path, frame))
     _assert_fails(
@@ -144,7 +202,7 @@ def test_bad_values_fail_the_schema(project: Project, tmp_path: Path, kind: str)
 
 def test_dropped_column_fails_schema_and_columns(project: Project, tmp_path: Path) -> None:
     frame = project.raw()
-    column = frame.columns[1]
+    column = project.features()[1]
     result = project.pytest(
         "tests/data/test_raw_data.py", params=project.variant(tmp_path, frame.drop(columns=column))
     )
@@ -171,11 +229,29 @@ def test_duplicated_rows_fail_the_duplicate_rule(project: Project, tmp_path: Pat
     )
 
 
+def _outlier_column(project: Project, frame: pd.DataFrame) -> tuple[str, float]:
+    """The numeric feature whose contract upper bound lies farthest beyond the outlier fence
+    (outlier_iqr_factor interquartile ranges above the third quartile), and that bound: a value
+    the schema accepts and the training statistics call absurd."""
+    factor = float(project.params()["quality"]["outlier_iqr_factor"])
+    beyond: dict[str, tuple[float, float]] = {}
+    for column in project.features("numeric"):
+        q1, q3 = frame[column].quantile([0.25, 0.75])
+        high = float(project.contract["features"][column]["max"])
+        if q3 > q1:
+            beyond[column] = ((high - q3) / (q3 - q1) - factor, high)
+    column = max(beyond, key=lambda name: beyond[name][0])
+    margin, high = beyond[column]
+    assert margin > 1, f"no numeric feature's upper bound is an outlier: {beyond}"
+    return column, high
+
+
 def test_outliers_fail_against_training_statistics(project: Project, tmp_path: Path) -> None:
     frame = project.raw()
-    column = "worst_area" if project.problem_type == "classification" else "s1"
+    column, value = _outlier_column(project, frame)
     rows = frame.sample(frac=0.12, random_state=0).index
-    frame.loc[rows, column] = frame[column].max() * 3  # within the schema's bounds, absurd in fact
+    frame[column] = frame[column].astype("float64")
+    frame.loc[rows, column] = value  # the schema's upper bound: within it, absurd in fact
     result = project.pytest("tests/data", params=project.variant(tmp_path, frame))
     _assert_fails(
         result,
@@ -184,11 +260,28 @@ def test_outliers_fail_against_training_statistics(project: Project, tmp_path: P
     )
 
 
+def _weakest_feature(project: Project) -> str:
+    """The numeric feature least related to the target (absolute Spearman correlation with the
+    target, or with its label's index): alone it cannot make a model worth keeping."""
+    frame = project.raw()
+    frame = frame.loc[frame[project.target].notna()]
+    target = frame[project.target]
+    if project.classification:
+        order = {
+            _category_text(label): i for i, label in enumerate(project.contract["target"]["labels"])
+        }
+        target = target.map(lambda value: order[_category_text(value)])
+    strength = {
+        name: abs(frame[name].corr(target, method="spearman"))
+        for name in project.features("numeric")
+    }
+    return min(strength, key=lambda name: strength[name])
+
+
 def test_broken_model_fails_the_quality_gate(project: Project, tmp_path: Path) -> None:
     """A model left with one uninformative feature must not pass the gate against the baseline."""
-    raw = project.raw()
-    keep = "texture_error" if project.problem_type == "classification" else "sex"
-    excluded = [c for c in raw.columns if c not in (keep, "target")]
+    keep = _weakest_feature(project)
+    excluded = [name for name in project.features() if name != keep]
     params = project.variant(tmp_path, model={"exclude_features": excluded})
     result = project.pytest("tests/model/test_model.py", params=params)
     _assert_fails(
@@ -214,7 +307,7 @@ def test_model_ignoring_the_monotone_feature_fails_the_directional_test(
 
 def test_champion_gate_refuses_a_worse_model(project: Project, tmp_path: Path) -> None:
     """A champion's model.json in evaluate.champion_dir (what `make fetch-champion` downloads)."""
-    metric = project.params()["evaluate"]["primary_metric"]
+    metric = project.primary_metric()  # `auto` resolved from the contract
     champion = tmp_path / "champion"
     champion.mkdir()
     (champion / "model.json").write_text(json.dumps({"metrics": {metric: 0.999}}))
@@ -242,7 +335,8 @@ def test_model_card_parses_and_matches_the_metrics(project: Project) -> None:
     results = card.data.eval_results
     assert results, "no model-index results parsed"
     assert {r.metric_type: r.metric_value for r in results} == metrics["model"]
-    assert {r.task_type for r in results} == {f"tabular-{project.problem_type}"}
+    task = "classification" if project.classification else "regression"
+    assert {r.task_type for r in results} == {f"tabular-{task}"}
     assert card.data.library_name == "sklearn"
     assert card.data.license == "mit"
     assert "## Quantitative analyses" in card.text

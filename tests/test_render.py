@@ -94,6 +94,7 @@ PACKAGE_MODULES = {
     "cli.py",
     "config.py",
     "contract.py",
+    "contract.yaml",  # the bundled example's data contract, inferred in advance
     "data.py",
     "evaluate.py",
     "features.py",
@@ -333,14 +334,21 @@ def test_license_matches_answer(rendered: tuple[Path, dict[str, str]]) -> None:
 
 
 def test_problem_type_selects_dataset_and_metric(rendered: tuple[Path, dict[str, str]]) -> None:
+    """Without a data set of the user's, problem_type picks the bundled example; its data
+    contract, not the template, says the task; the metric is resolved from it at run time."""
     root, answers = rendered
     params = yaml.safe_load((root / "params.yaml").read_text())
-    if answers["problem_type"] == "classification":
-        assert params["data"]["dataset"] == "breast_cancer"
-        assert params["evaluate"]["primary_metric"] == "roc_auc"
-    else:
-        assert params["data"]["dataset"] == "diabetes"
-        assert params["evaluate"]["primary_metric"] == "r2"
+    package = yaml.safe_load((root / ".copier-answers.yml").read_text())["package_name"]
+    contract = yaml.safe_load((root / "src" / package / "contract.yaml").read_text())
+    example, task = {
+        "classification": ("breast_cancer", "binary"),
+        "regression": ("diabetes", "regression"),
+    }[answers["problem_type"]]
+    assert params["data"]["source"] == f"bundled:{example}"
+    assert params["data"]["raw_path"] == "data/raw/dataset.parquet"
+    assert params["data"]["target"] == contract["target"]["name"] == "target"
+    assert contract["target"]["task"] == task
+    assert params["evaluate"]["primary_metric"] == "auto"
 
 
 def test_text_hygiene(rendered: tuple[Path, dict[str, str]]) -> None:
