@@ -128,7 +128,8 @@ class Project:
 
     def records(self, n: int = 3) -> list[dict[str, Any]]:
         """The first ``n`` rows of the raw table as JSON records of the contract's features:
-        numbers as floats, categories as the data's own values, a missing value as null."""
+        numbers as floats, integer codes as integers (the bundled diabetes table stores `sex` as
+        1.0/2.0), other categories as the data has them, a missing value as null."""
         features = self.contract["features"]
         frame = self.raw()[list(features)].head(n)
         records = []
@@ -139,6 +140,8 @@ class Project:
                     record[name] = None
                 elif features[name]["type"] == "numeric":
                     record[name] = float(value)
+                elif features[name].get("dtype") == "integer":  # codes, as the contract has them
+                    record[name] = int(value)
                 else:
                     record[name] = value.item() if hasattr(value, "item") else value
             records.append(record)
