@@ -1,25 +1,42 @@
 """Service, batch and edge serving figures of a generated project, each against a named alternative.
 
     .venv/bin/python benchmarks/serving.py [--rows 1000000] [--seconds 20] [--only service]
+        [--case bundled] [--case penguins] [--dataset /abs/table.parquet --target COLUMN]
 
-Generates a project with the model-as-service, batch and edge strategies, installs and trains it,
-then measures in the project's own environment:
+Generates a project with the model-as-service, batch and edge strategies for each case, installs
+and trains it, then measures in the project's own environment. The cases: `bundled`, the bundled
+example (breast cancer, 30 numeric features, or diabetes with --problem-type regression), and
+`penguins`, palmerpenguins' table made into a project as a user would (`--data dataset=...
+--data target=species`): a three-label text target, categorical features (`island`, `sex`, an
+integer-coded `year`) and missing values (`sex` and the four measurements are nullable). Both run
+by default; --dataset/--target adds a project made from any CSV or Parquet table. Everything about
+the data is read from the generated project: the raw file from params.yaml (`data.raw_path`,
+Parquet), the target's name and the features from its data contract (`src/<package>/contract.yaml`).
+The single record every server and runtime is timed on is the raw row with the fewest missing
+features among those that have one (row 0 when none has), so a nullable feature's `null` is part
+of the measured path; the batch input is --rows rows sampled with replacement from the raw data
+(the contract's features only), written as CSV. What is measured:
 - service: single-record POST /predict throughput and p50/p99 latency with wrk (Debian package
   `wrk`; 16 connections, 2 threads, on the same machine) against the image's command
   (`python -m <package>.server --workers 2`: JSON log lines, metrics shared by the workers), then
   the same model saved with MLflow and served by `mlflow models serve --workers 2` (installed into a
-  throwaway virtual environment); goal p99 <= 10 ms at >= 1,000 requests/s and >= 20x MLflow;
-  the service runs twice, recording every prediction in the prediction store and not;
+  throwaway virtual environment) and sent the record as the model's pipeline takes it
+  (`<package>.features.model_frame`: categories as text, a missing one as ""), the preparation the
+  service does on every request done once beforehand for MLflow; goal p99 <= 10 ms at >= 1,000
+  requests/s and >= 20x MLflow; the service runs twice, recording every prediction in the
+  prediction store and not;
 - batch: rows/s and peak memory (max RSS) of `<package> batch-predict` scoring a CSV of --rows
   rows into SQLite, against a naive loop that predicts and inserts one row at a time (timed on a
   sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size; with
   and without recording a sample of the run in the prediction store;
 - edge: single-record latency of the ONNX runtime (`onnx_runtime.OnnxModel.predict`) against
-  scikit-learn's `predict` on the same record (median and p99 over 2,000 calls); and the installed
-  size (MB of site-packages) of the edge image's environment, built as docker/edge.Dockerfile
-  builds it (onnxruntime + numpy at the uv.lock versions), against the environments the service
-  and batch images carry (the full package with its extras, built as their Dockerfiles build them,
-  bytecode included). `--only edge-size` measures the sizes alone: no training, no timing.
+  scikit-learn's `predict` on the same record, prepared beforehand (`model_frame`) into a one-row
+  DataFrame (median and p99 over 2,000 calls); and, for the first case only (it does not depend on
+  the data), the installed size (MB of site-packages) of the edge image's environment, built as
+  docker/edge.Dockerfile builds it (onnxruntime + numpy at the uv.lock versions), against the
+  environments the service and batch images carry (the full package with its extras, built as
+  their Dockerfiles build them, bytecode included). `--only edge-size` measures the sizes alone:
+  no training, no timing.
 """
 
 from __future__ import annotations
@@ -34,6 +51,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +59,34 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import render  # noqa: E402  (the same renderer the test suite uses)
 
+PREPARE = r"""
+import json, sys
+from importlib import import_module
+import pandas as pd
+package, raw, features, out = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+frame = (pd.read_parquet(raw) if raw.endswith(".parquet") else pd.read_csv(raw))[features]
+model_frame = import_module(f"{package}.features").model_frame
+missing = frame.isna().sum(axis=1).reset_index(drop=True)
+row = int(missing[missing > 0].idxmin()) if (missing > 0).any() else 0
+one = frame.iloc[[row]]
+record = json.loads(one.to_json(orient="records"))[0]
+prepared = json.loads(model_frame(one).to_json(orient="records"))[0]
+model_frame(frame.head(100)).to_parquet(out + ".example.parquet", index=False)
+with open(out, "w", encoding="utf-8") as handle:
+    json.dump({"row": row, "record": record, "prepared": prepared}, handle)
+print(f"record: raw row {row}, missing {[k for k, v in record.items() if v is None] or 'none'}")
+"""
+
+SAMPLE = r"""
+import json, sys
+import pandas as pd
+raw, features, out, n = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+frame = (pd.read_parquet(raw) if raw.endswith(".parquet") else pd.read_csv(raw))[features]
+frame.sample(n, replace=True, random_state=0).to_csv(out, index=False)
+"""
+
 BATCH = r"""
-import os, re, resource, sqlite3, subprocess, sys, time
+import json, os, re, resource, sqlite3, subprocess, sys, time
 import pandas as pd
 package, csv, rows, db = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 recording = os.environ.get("PREDICTION_LOGGING", "on")
@@ -61,32 +105,33 @@ print(f"batch-predict, prediction store {recording}: {rows:,} rows in {elapsed:.
       f" load: {in_run:.1f} s = {rows / in_run:,.0f} rows/s), peak RSS {peak_mb:,.0f} MB")
 if recording == "off":
     sys.exit(0)
-# Naive alternative: one predict() and one INSERT per row, on a sample.
+# Naive alternative: one predict() and one INSERT per row, on a sample of the same file.
 from importlib import import_module
 predictor = import_module(package).load_predictor("models")
 sample = pd.read_csv(csv, nrows=2000)
+records = json.loads(sample.to_json(orient="records"))  # missing values as null, as JSON has them
 naive_db = sqlite3.connect(db + ".naive")
-naive_db.execute("CREATE TABLE p (row INTEGER, prediction REAL)")
+naive_db.execute("CREATE TABLE p (row INTEGER, prediction)")
 t0 = time.perf_counter()
-for i, record in enumerate(sample.to_dict(orient="records")):
+for i, record in enumerate(records):
     value = predictor.predict([record])[0]
-    naive_db.execute("INSERT INTO p VALUES (?, ?)", (i, float(value)))
+    naive_db.execute("INSERT INTO p VALUES (?, ?)", (i, getattr(value, "item", lambda: value)()))
     naive_db.commit()
-naive = len(sample) / (time.perf_counter() - t0)
+naive = len(records) / (time.perf_counter() - t0)
 print(f"naive row-by-row loop: {naive:,.0f} rows/s (2,000-row sample)"
       f" -> batch is {rows / elapsed / naive:,.0f}x faster")
 """
 
 EDGE = r"""
-import statistics, sys, time
-import pandas as pd
+import json, statistics, sys, time
 from importlib import import_module
-package = sys.argv[1]
+from pathlib import Path
+import pandas as pd
+package, chosen = sys.argv[1], json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 edge = import_module(f"{package}.onnx_runtime").OnnxModel("models")
-model, _ = import_module(f"{package}.artifact").load_model(__import__("pathlib").Path("models"))
-raw = pd.read_csv(sys.argv[2], nrows=1)
-record = raw.drop(columns="target").iloc[0].to_dict()
-frame = raw.drop(columns="target")
+model, _ = import_module(f"{package}.artifact").load_model(Path("models"))
+record = chosen["record"]
+frame = import_module(f"{package}.features").model_frame(pd.DataFrame([record]))
 def timed(call, n=2000):
     for _ in range(100):
         call()
@@ -98,8 +143,8 @@ def timed(call, n=2000):
 onnx = timed(lambda: edge.predict([record]))
 sk = timed(lambda: model.predict(frame))
 print(f"edge ONNX runtime, one record: median {onnx[0]:.0f} us, p99 {onnx[1]:.0f} us")
-print(f"scikit-learn predict, one record (DataFrame): median {sk[0]:.0f} us, p99 {sk[1]:.0f} us"
-      f" -> ONNX is {sk[0] / onnx[0]:.1f}x faster")
+print(f"scikit-learn predict, one record (prepared one-row DataFrame): median {sk[0]:.0f} us,"
+      f" p99 {sk[1]:.0f} us -> ONNX is {sk[0] / onnx[0]:.1f}x faster")
 """
 
 
@@ -115,7 +160,7 @@ import sys, warnings
 import pandas as pd, skops.io as sio, mlflow.sklearn
 warnings.simplefilter("ignore")
 model = sio.load(sys.argv[1], trusted=sio.get_untrusted_types(file=sys.argv[1]))
-example = pd.read_csv(sys.argv[2], nrows=1).drop(columns="target")
+example = pd.read_parquet(sys.argv[2])  # model_frame of the raw data's first rows
 mlflow.sklearn.save_model(model, sys.argv[3], input_example=example,
                           skops_trusted_types=["numpy.dtype"])
 """
@@ -128,7 +173,7 @@ def _milliseconds(text: str) -> float:
     raise ValueError(text)
 
 
-def wrk(url: str, body: dict[str, object], seconds: int, tmp: Path) -> dict[str, float]:
+def wrk(url: str, body: Mapping[str, object], seconds: int, tmp: Path) -> dict[str, float]:
     """Throughput and latency percentiles of single-record POSTs (fails on any non-2xx answer)."""
     script, body_file = tmp / "post.lua", tmp / f"body-{abs(hash(url))}.json"
     script.write_text(LUA, encoding="utf-8")
@@ -140,15 +185,19 @@ def wrk(url: str, body: dict[str, object], seconds: int, tmp: Path) -> dict[str,
     ).stdout  # fmt: skip
     if "Non-2xx" in output:
         raise RuntimeError(f"{url} answered errors under load:\n{output}")
-    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])}
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert found, output
+    figures = {"rps": float(found[1])}
     for percentile in ("50", "99"):
-        figures[f"p{percentile}"] = _milliseconds(
-            re.search(rf"^\s+{percentile}%\s+(\S+)", output, re.MULTILINE)[1]
-        )
+        found = re.search(rf"^\s+{percentile}%\s+(\S+)", output, re.MULTILINE)
+        assert found, output
+        figures[f"p{percentile}"] = _milliseconds(found[1])
     return figures
 
 
-def _serve(command: list[str], ready_url: str, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+def _serve(
+    command: list[str], ready_url: str, env: dict[str, str], cwd: Path
+) -> subprocess.Popen[bytes]:
     log = cwd.parent / f"{Path(command[0]).name}.log"  # a file: a full pipe would stall the server
     with log.open("wb") as sink:
         server = subprocess.Popen(
@@ -167,21 +216,18 @@ def _serve(command: list[str], ready_url: str, env: dict[str, str], cwd: Path) -
     raise RuntimeError(f"{ready_url} not ready after 120 s")
 
 
-def _stop(server: subprocess.Popen) -> None:
+def _stop(server: subprocess.Popen[bytes]) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
 
 
-def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds: int) -> None:
+def service(
+    project: Path, package: str, chosen: Path, env: dict[str, str], seconds: int, venv: Path
+) -> None:
+    """The service against `mlflow models serve` (installed into ``venv``, shared by the cases)."""
     tmp = project.parent
-    record = json.loads(
-        subprocess.run(
-            [str(project / ".venv/bin/python"), "-c", "import pandas as pd, sys;"
-             " print(pd.read_csv(sys.argv[1], nrows=1).drop(columns='target')"
-             ".to_json(orient='records'))", str(raw)],
-            capture_output=True, text=True, check=True,
-        ).stdout
-    )  # fmt: skip
+    timed = json.loads(chosen.read_text(encoding="utf-8"))
+    record, prepared = [timed["record"]], [timed["prepared"]]
     mine = {}
     for recording in ("on", "off"):  # the prediction store's cost, in the same run
         ours = _serve(
@@ -196,9 +242,9 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
             mine[recording] = wrk(url, {"records": record}, seconds, tmp)
         finally:
             _stop(ours)
-    venv = tmp / "mlflow-venv"
     uv = [str(Path(sys.executable).parent / "uv")]
-    subprocess.run([*uv, "venv", "-q", str(venv)], env=env, check=True)
+    if not venv.exists():
+        subprocess.run([*uv, "venv", "-q", str(venv)], env=env, check=True)
     versions = subprocess.run(
         [str(project / ".venv/bin/python"), "-c",
          "import sklearn, skops; print(f'scikit-learn=={sklearn.__version__}',"
@@ -212,7 +258,7 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
     saved = tmp / "mlflow-model"
     subprocess.run(
         [str(venv / "bin/python"), "-c", SAVE_FOR_MLFLOW, str(project / "models/model.skops"),
-         str(raw), str(saved)], env=env, check=True, capture_output=True,
+         f"{chosen}.example.parquet", str(saved)], env=env, check=True, capture_output=True,
     )  # fmt: skip
     mlflow_env = {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
     theirs = _serve(
@@ -221,13 +267,14 @@ def service(project: Path, package: str, raw: Path, env: dict[str, str], seconds
         "http://127.0.0.1:8766/ping", mlflow_env, project,
     )  # fmt: skip
     try:
-        alt = wrk("http://127.0.0.1:8766/invocations", {"dataframe_records": record}, seconds, tmp)
+        body = {"dataframe_records": prepared}
+        alt = wrk("http://127.0.0.1:8766/invocations", body, seconds, tmp)
     finally:
         _stop(theirs)
     for name, figures in (
         (f"service ({runtime}, 2 uvicorn workers, prediction store on)", mine["on"]),
         (f"service ({runtime}, 2 uvicorn workers, prediction store off)", mine["off"]),
-        ("mlflow models serve (2 workers)", alt),
+        ("mlflow models serve (2 workers, the record prepared beforehand)", alt),
     ):
         print(f"{name}: {figures['rps']:,.0f} requests/s, p50 {figures['p50']:.2f} ms,"
               f" p99 {figures['p99']:.2f} ms (wrk, 16 connections, single records)")  # fmt: skip
@@ -277,15 +324,106 @@ def edge_size(project: Path, env: dict[str, str]) -> None:
     print(f"-> the edge environment is {ratio:.1f}x smaller than the smallest of the others")
 
 
+def penguins(folder: Path) -> dict[str, str]:
+    """palmerpenguins' table as a user's Parquet file (the dev dependency ships it, no download)."""
+    from palmerpenguins import load_penguins
+
+    source = folder / "penguins.parquet"
+    load_penguins().to_parquet(source, index=False)
+    return {"dataset": str(source), "target": "species"}
+
+
+def describe(project: Path) -> tuple[Path, str, list[str]]:
+    """The raw data file (params.yaml), the target's name and the features (the data contract)."""
+    import yaml
+
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    (contract_file,) = (project / "src").glob("*/contract.yaml")
+    contract = yaml.safe_load(contract_file.read_text(encoding="utf-8"))
+    features = contract["features"]
+    kinds = [spec["type"] for spec in features.values()]
+    nullable = [name for name, spec in features.items() if spec.get("nullable")]
+    target = contract["target"]
+    labels = f", labels {target['labels']}" if "labels" in target else ""
+    print(
+        f"contract: target {target['name']!r} ({target['task']}{labels}), {len(features)} features"
+        f" ({kinds.count('numeric')} numeric, {kinds.count('categorical')} categorical),"
+        f" nullable: {', '.join(nullable) or 'none'}; {contract['rows']:,} rows"
+    )
+    return project / params["data"]["raw_path"], target["name"], list(features)
+
+
+def run_case(
+    name: str, answers: dict[str, str], only: set[str], args: argparse.Namespace,
+    env: dict[str, str], folder: Path, mlflow_venv: Path,
+) -> int:  # fmt: skip
+    """Generate, install and train one project, then measure what ``only`` names."""
+    folder.mkdir()
+    project = render(
+        folder / "bench", deployment_strategies="[batch, edge, model_as_service]", **answers
+    )
+    package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
+    model = only - {"edge-size"}  # the sizes need uv.lock, not a model
+    for target in ("install", "data", "train", "export-onnx") if model else ("install",):
+        subprocess.run(["make", target], cwd=project, env=env, check=True, capture_output=True)
+    print(f"\n## {name}, {os.cpu_count()} cores")
+    if "edge-size" in only:
+        edge_size(project, env)
+    if not model:
+        return 0
+    raw, target, features = describe(project)
+    python = str(project / ".venv" / "bin" / "python")
+    chosen = folder / "record.json"
+    subprocess.run(
+        [python, "-c", PREPARE, package, str(raw), json.dumps(features), str(chosen)],
+        cwd=project, env=env, check=True,
+    )  # fmt: skip
+    if "service" in only:
+        service(project, package, chosen, env, args.seconds, mlflow_venv)
+    big = folder / "big.csv"
+    if "batch" in only:
+        subprocess.run(
+            [python, "-c", SAMPLE, str(raw), json.dumps(features), str(big), str(args.rows)],
+            env=env, check=True,
+        )  # fmt: skip
+    for part, script, extra, recording in (
+        ("batch", BATCH, [str(big), str(args.rows), str(folder / "on.db")], "on"),
+        ("batch", BATCH, [str(big), str(args.rows), str(folder / "off.db")], "off"),
+        ("edge", EDGE, [str(chosen)], "off"),
+    ):
+        if part not in only:
+            continue
+        result = subprocess.run(
+            [python, "-c", script, package, *extra],
+            cwd=project,
+            env={**env, "PREDICTION_LOGGING": recording},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 1
+        print(result.stdout, end="")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--problem-type", default="classification")
+    parser.add_argument("--problem-type", default="classification", help="of the bundled case")
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per server")
     parser.add_argument(
         "--only", choices=["service", "batch", "edge", "edge-size"], action="append"
     )
+    parser.add_argument(
+        "--case", choices=["bundled", "penguins"], action="append",
+        help="bundled example and/or palmerpenguins (default: both, unless --dataset is given)",
+    )  # fmt: skip
+    parser.add_argument("--dataset", type=Path, help="also a project made from this CSV/Parquet")
+    parser.add_argument("--target", help="the column of --dataset to predict")
     args = parser.parse_args()
+    if (args.dataset is None) != (args.target is None):
+        parser.error("--dataset and --target go together")
     only = set(args.only or ["service", "batch", "edge"])
     if "edge" in only:
         only.add("edge-size")
@@ -299,50 +437,23 @@ def main() -> int:
     env.setdefault("UV_CACHE_DIR", str(ROOT / ".cache" / "uv"))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     with tempfile.TemporaryDirectory() as tmp:
-        project = render(
-            Path(tmp) / "bench",
-            problem_type=args.problem_type,
-            deployment_strategies="[batch, edge, model_as_service]",
-        )
-        package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
-        model = only - {"edge-size"}  # the sizes need uv.lock, not a model
-        for target in ("install", "data", "train", "export-onnx") if model else ("install",):
-            subprocess.run(["make", target], cwd=project, env=env, check=True, capture_output=True)
-        print(f"project: {args.problem_type}, {os.cpu_count()} cores")
-        if "edge-size" in only:
-            edge_size(project, env)
-        if not model:
-            return 0
-        raw = next((project / "data" / "raw").glob("*.csv"))
-        python = str(project / ".venv" / "bin" / "python")
-        if "service" in only:
-            service(project, package, raw, env, args.seconds)
-        big = Path(tmp) / "big.csv"
-        subprocess.run(
-            [python, "-c", "import pandas as pd, sys; f = pd.read_csv(sys.argv[1]);"
-             " n = int(sys.argv[3]); pd.concat([f] * (n // len(f) + 1)).head(n)"
-             ".drop(columns='target').to_csv(sys.argv[2], index=False)", str(raw), str(big),
-             str(args.rows)],
-            check=True,
-        )  # fmt: skip
-        for name, script, extra, recording in (
-            ("batch", BATCH, [str(big), str(args.rows), str(Path(tmp) / "on.db")], "on"),
-            ("batch", BATCH, [str(big), str(args.rows), str(Path(tmp) / "off.db")], "off"),
-            ("edge", EDGE, [str(raw)], "off"),
-        ):
-            if name not in only:
-                continue
-            result = subprocess.run(
-                [python, "-c", script, package, *extra],
-                cwd=project,
-                env={**env, "PREDICTION_LOGGING": recording},
-                capture_output=True,
-                text=True,
-            )
-            if result.returncode != 0:
-                print(result.stderr, file=sys.stderr)
+        cases: list[tuple[str, dict[str, str]]] = []
+        for case in args.case or ([] if args.dataset else ["bundled", "penguins"]):
+            if case == "bundled":
+                bundled = {"problem_type": args.problem_type}
+                cases.append((f"bundled example ({args.problem_type})", bundled))
+            else:
+                cases.append(("palmerpenguins (species)", penguins(Path(tmp))))
+        if args.dataset:
+            own = {"dataset": str(args.dataset.resolve()), "target": args.target}
+            cases.append((f"{args.dataset.name} ({args.target})", own))
+        for number, (name, answers) in enumerate(cases):
+            case_only = only if number == 0 else only - {"edge-size"}  # sizes: data-independent
+            folder = Path(tmp) / f"case{number}"
+            if case_only and run_case(
+                name, answers, case_only, args, env, folder, Path(tmp) / "mlflow-venv"
+            ):
                 return 1
-            print(result.stdout, end="")
     return 0
 
 
