@@ -66,7 +66,8 @@ def test_interactive_questions_in_a_terminal(tmp_path: Path) -> None:
     child.sendline("Asked Model")
     copier_yml = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
     for name, spec in copier_yml.items():  # the other questions asked by default: press Enter
-        if name.startswith("_") or name in ("project_name", "high_risk_area"):
+        # high_risk_area: only for high risk; target: only with a dataset (both default to none).
+        if name.startswith("_") or name in ("project_name", "high_risk_area", "target"):
             continue
         if spec.get("when") is False:  # computed, never asked
             continue

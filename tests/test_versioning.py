@@ -58,7 +58,9 @@ def _imported_modules(package: Path, module: str) -> set[str]:
         seen.add(name)
         tree = ast.parse((package / f"{name}.py").read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package.name):
+            if isinstance(node, ast.ImportFrom) and node.module == package.name:
+                todo += [alias.name for alias in node.names]  # `from pkg import contract`
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package.name):
                 todo.append(node.module.removeprefix(package.name).strip(".") or "__init__")
     return seen
 
