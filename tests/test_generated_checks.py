@@ -125,9 +125,17 @@ def _project(tmp_path_factory: pytest.TempPathFactory, **answers: str) -> Projec
     return project
 
 
-@pytest.fixture(scope="module", params=["classification", "regression"])
+@pytest.fixture(scope="module", params=["classification", "regression", "penguins"])
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return _project(tmp_path_factory, problem_type=request.param)
+    """The two bundled examples, and a user's table (palmerpenguins, shipped in a package: text
+    labels of three classes, categorical features, missing values) made as a user makes one."""
+    if request.param != "penguins":
+        return _project(tmp_path_factory, problem_type=request.param)
+    import palmerpenguins
+
+    table = tmp_path_factory.mktemp("table") / "penguins.csv"
+    palmerpenguins.load_penguins().to_csv(table, index=False)
+    return _project(tmp_path_factory, dataset=str(table), target="species")
 
 
 def _assert_fails(result: subprocess.CompletedProcess[str], test: str, *messages: str) -> None:
@@ -232,30 +240,35 @@ def test_duplicated_rows_fail_the_duplicate_rule(project: Project, tmp_path: Pat
     )
 
 
-def _outlier_column(project: Project, frame: pd.DataFrame) -> tuple[str, float]:
+def _outlier_column(project: Project, frame: pd.DataFrame) -> tuple[str, float, float]:
     """The numeric feature whose contract upper bound lies farthest beyond the outlier fence
-    (outlier_iqr_factor interquartile ranges above the third quartile), and that bound: a value
-    the schema accepts and the training statistics call absurd."""
+    (outlier_iqr_factor interquartile ranges above the third quartile), that bound (a value the
+    schema accepts and the training statistics call absurd), and the fence's factor: the
+    project's, or, where no bound lies beyond it (penguins: bounds of max + range over a wide
+    spread), one that puts the bound 1.5 interquartile ranges past the fence."""
     factor = float(project.params()["quality"]["outlier_iqr_factor"])
     beyond: dict[str, tuple[float, float]] = {}
     for column in project.features("numeric"):
         q1, q3 = frame[column].quantile([0.25, 0.75])
         high = float(project.contract["features"][column]["max"])
         if q3 > q1:
-            beyond[column] = ((high - q3) / (q3 - q1) - factor, high)
+            beyond[column] = ((high - q3) / (q3 - q1), high)
     column = max(beyond, key=lambda name: beyond[name][0])
-    margin, high = beyond[column]
-    assert margin > 1, f"no numeric feature's upper bound is an outlier: {beyond}"
-    return column, high
+    spread, high = beyond[column]
+    if spread - factor <= 1:
+        factor = spread - 1.5
+    assert factor > 0, f"no numeric feature's upper bound is an outlier: {beyond}"
+    return column, high, factor
 
 
 def test_outliers_fail_against_training_statistics(project: Project, tmp_path: Path) -> None:
     frame = project.raw()
-    column, value = _outlier_column(project, frame)
+    column, value, factor = _outlier_column(project, frame)
     rows = frame.sample(frac=0.12, random_state=0).index
     frame[column] = frame[column].astype("float64")
     frame.loc[rows, column] = value  # the schema's upper bound: within it, absurd in fact
-    result = project.pytest("tests/data", params=project.variant(tmp_path, frame))
+    quality = {"outlier_iqr_factor": factor}
+    result = project.pytest("tests/data", params=project.variant(tmp_path, frame, quality=quality))
     _assert_fails(
         result,
         "tests/data/test_quality.py::test_outliers_against_training_statistics",
