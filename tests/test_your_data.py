@@ -6,6 +6,7 @@ destination; a usable one gives the project its inferred data contract and the i
 
 from __future__ import annotations
 
+import subprocess
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 from generator._data import RAW_DATA, with_absolute_dataset
 from generator.cli import app
 from generator.errors import DataError, InvalidAnswerError
-from tests.conftest import REPO_ROOT, git
+from tests.conftest import REPO_ROOT, git, tool
 
 runner = CliRunner()
 PACKAGE = "my_ml_project"  # the default project name's package
@@ -274,3 +275,24 @@ def test_plain_copier_validates_dataset_and_target(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         _copier_copy(tmp_path / "p", **data)
+
+
+@pytest.mark.parametrize("length", [82, 83, 92, 93, 140])
+def test_a_long_data_path_or_target_keeps_config_py_lint_clean(tmp_path: Path, length: int) -> None:
+    """The table's path and the target are written into config.py as ruff's formatter and E501
+    want them at any length: one line, parenthesised, or one line E501 is told to let be
+    (``length``: the quoted literal's; 82 fills a line of 100 exactly, 92 a parenthesised one)."""
+    folder = "/data/some folder/"
+    path = folder + "x" * (length - len(folder) - len(".csv") - 2) + ".csv"
+    target = "t" * (length - 2)
+    dest = tmp_path / "p"
+    _copier_copy(dest, dataset=path, target=target)
+    config = dest / "src" / PACKAGE / "config.py"
+    text = config.read_text()
+    assert f'"{path}"' in text and f'"{target}"' in text
+    for command in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        result = subprocess.run(
+            [tool("ruff"), *command, str(config)], cwd=dest, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert ("# noqa: E501" in text) is (length > 92)
