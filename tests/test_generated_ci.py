@@ -62,7 +62,8 @@ def _generate(tmp_path: Path, *data: str) -> Path:
     return dest
 
 
-def _make_ci(project: Path, env: dict[str, str]) -> dict[str, object]:
+def _make_ci(project: Path, env: dict[str, str]) -> tuple[dict[str, object], str]:
+    """Run `make ci`; its metrics and its output."""
     result = _run(project, "make", "ci", env=env)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert " passed" in result.stdout
@@ -73,12 +74,12 @@ def _make_ci(project: Path, env: dict[str, str]) -> dict[str, object]:
     # (uv's, and DVC's record of the pipeline run) are new files meant to be committed.
     status = set(git(project, "status", "--porcelain").splitlines())
     assert status <= {"?? uv.lock", "?? dvc.lock"}, status
-    return metrics
+    return metrics, result.stdout
 
 
 def test_make_ci_passes_with_the_defaults(tmp_path: Path) -> None:
     project = _generate(tmp_path, "project_name=E2E Classification")
-    metrics = _make_ci(project, _env())
+    metrics, _ = _make_ci(project, _env())
     assert metrics["primary_metric"] == "roc_auc"
     # By default make ci runs the DVC pipeline, and training logs to MLflow's embedded store.
     assert set(yaml.safe_load((project / "dvc.lock").read_text())["stages"]) >= {
@@ -119,7 +120,7 @@ TABLES: dict[str, tuple[Callable[[], pd.DataFrame], str, str, str, str]] = {
     # regression with missing targets; `Name` (free text) and `Year` (a date) dropped
     "cars": (_cars, "cars.parquet", "Miles_per_Gallon", "regression", "r2"),
     # binary "No"/"Yes" with 3.3% positives: the metric for an imbalanced target; an identifier
-    "default": (_default, "Default.csv", "default", "binary", "average_precision"),
+    "islr_default": (_default, "Default.csv", "default", "binary", "average_precision"),
 }
 
 
@@ -135,37 +136,64 @@ def _table(folder: Path, name: str) -> tuple[str, ...]:
     return f"dataset={path}", f"target={target}"
 
 
+#: The slow tier's projects beside the defaults: (table or None for a bundled example, deployment
+#: strategies, other answers). The other questions ride along, so that every value that changes
+#: the generated code gets a `make ci` without a project of its own: the bundled regression
+#: example, the newest Python, DVC without MLflow, MLflow without DVC, and neither, a high-risk
+#: project. Each real table (a user's, `--data dataset=FILE`) gets the service (a record with a
+#: missing value, one with an unseen category), batch and the ONNX export's parity, the paths
+#: the issue of user data asks of each; the host app and the edge runtime run alone too.
+CASES: list[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = [
+    ("islr_default", ("batch", "model_as_service"),
+     ("experiment_tracking=none", "risk_category=high", "high_risk_area=essential_services")),
+    (None, ("model_in_service",), ("problem_type=regression",)),
+    ("penguins", tuple(ALL_STRATEGIES.strip("[]").split(", ")),
+     (f"python_version={NEWEST_PYTHON}", "license=Apache-2.0")),
+    ("cars", ("batch", "model_as_service", "serverless"), ("data_versioning=none",)),
+    (None, ("edge",), ("experiment_tracking=none", "data_versioning=none")),
+]  # fmt: skip
+
+
+def _case_id(table: str | None, strategies: tuple[str, ...], answers: tuple[str, ...]) -> str:
+    """The case's table, strategies and distinguishing answers: `dev.py slow STRATEGY` selects
+    every project that has that strategy by its name here."""
+    words = [table or "bundled", "+".join(strategies)]
+    words += [answer.replace("=", "_") for answer in answers if not answer.startswith("license")]
+    return "-".join(words)
+
+
+def _human_sections(project: Path, env: dict[str, str]) -> str:
+    """A high-risk project's `make ci` refuses model_card.yaml's TODO(human) placeholders (its
+    last step); once a person has written them it is allowed to pass. Returns the text written."""
+    planned = _run(project, "make", "--dry-run", "ci", env=env).stdout.splitlines()
+    assert planned[-1].endswith("model-card --check"), planned[-3:]
+    refused = _run(project, "make", "model-card-check", env=env)
+    assert refused.returncode != 0
+    assert "model_card.yaml still has TODO(human) in: intended_use" in refused.stderr
+    inputs = yaml.safe_load((project / "model_card.yaml").read_text())
+    written = {name: f"Reviewed text for {name}." for name in inputs}
+    (project / "model_card.yaml").write_text(yaml.safe_dump(written))
+    git(project, "commit", "--quiet", "-am", "The model card's human sections, reviewed")
+    return written["intended_use"]
+
+
 @pytest.mark.parametrize(
-    ("table", "strategies", "answers"),
-    [
-        # Each strategy alone, and all five. The other questions ride along, so that every value
-        # that changes the generated code gets a `make ci` without a project of its own: the
-        # bundled regression example, the newest Python, DVC without MLflow, MLflow without DVC,
-        # and neither. Three projects are made from a user's table (`--data dataset=FILE`): text
-        # labels, several classes, categories, missing values, an imbalanced binary target.
-        ("default", "[batch]", ("experiment_tracking=none",)),
-        (None, "[model_in_service]", ("problem_type=regression",)),
-        ("penguins", "[model_as_service]", (f"python_version={NEWEST_PYTHON}",
-                                            "license=Apache-2.0")),
-        ("cars", "[serverless]", ("data_versioning=none",)),
-        (None, "[edge]", ("experiment_tracking=none", "data_versioning=none")),
-        (None, ALL_STRATEGIES, ()),
-    ],
-    ids=["batch-dvc-only-islr-default", "model_in_service-regression",
-         "model_as_service-py3.13-penguins", "serverless-mlflow-only-cars",
-         "edge-no-tracking-no-dvc", "all-five"],
-)  # fmt: skip
-def test_make_ci_and_the_image_command_for_each_strategy_alone_and_all_five(
-    tmp_path: Path, table: str | None, strategies: str, answers: tuple[str, ...]
+    ("table", "strategies", "answers"), CASES, ids=[_case_id(*case) for case in CASES]
+)
+def test_make_ci_and_the_image_commands_on_each_table_and_strategy(
+    tmp_path: Path, table: str | None, strategies: tuple[str, ...], answers: tuple[str, ...]
 ) -> None:
     python = None
     if f"python_version={NEWEST_PYTHON}" in answers:
         python = _python(NEWEST_PYTHON)
         assert python, f"no Python {NEWEST_PYTHON} interpreter (pyenv or PATH): install one"
     data = _table(tmp_path, table) if table else ()
-    project = _generate(tmp_path, f"deployment_strategies={strategies}", *answers, *data)
+    chosen = f"deployment_strategies=[{', '.join(strategies)}]"
+    project = _generate(tmp_path, chosen, *answers, *data)
     env = _env(python)
-    metrics = _make_ci(project, env)
+    high_risk = "risk_category=high" in answers
+    reviewed = _human_sections(project, env) if high_risk else None
+    metrics, output = _make_ci(project, env)
     if table:
         task, metric = TABLES[table][3:]
     elif "problem_type=regression" in answers:
@@ -178,13 +206,18 @@ def test_make_ci_and_the_image_command_for_each_strategy_alone_and_all_five(
         version = _run(project, "uv", "run", "python", "--version", env=env).stdout
         assert version.startswith(f"Python {NEWEST_PYTHON}")
     dockerfiles = [*project.glob("docker/*.Dockerfile"), *project.glob("examples/*/Dockerfile")]
-    assert len(dockerfiles) == strategies.count(",") + 1
+    assert len(dockerfiles) == len(strategies)
     assert (project / "dvc.lock").is_file() is ("data_versioning=none" not in answers)
     assert (project / "mlflow.db").exists() is ("experiment_tracking=none" not in answers)
     tracking = json.loads((project / "models" / "model.json").read_text()).get("tracking")
     assert bool(tracking) is ("experiment_tracking=none" not in answers)
-    if strategies != ALL_STRATEGIES:  # tests/test_deployments.py runs all five's images
-        IMAGE_COMMAND_CHECKS[strategies.strip("[]")](Project(project), tmp_path)
+    if high_risk:  # the slice (fairness) tests are mandatory; the card carries the reviewed text
+        assert "every section is written" in output
+        assert "test_slices.py" in output, "slice tests are part of make test"
+        card = (project / "MODEL_CARD.md").read_text()
+        assert "eu-ai-act-high" in card and reviewed in card
+    for strategy in strategies:  # tests/test_deployments.py runs them on the bundled examples
+        IMAGE_COMMAND_CHECKS[strategy](Project(project), tmp_path)
 
 
 def test_pre_commit_hooks_run_offline_and_block_conflicts(tmp_path: Path) -> None:

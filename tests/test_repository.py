@@ -321,20 +321,21 @@ def slow_selections() -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_slow_alias_selects_exactly_one_strategy(
+def test_slow_alias_selects_every_project_of_one_strategy(
     strategy: str, slow_selections: dict[str, list[str]]
 ) -> None:
-    """`dev.py slow STRATEGY` runs that strategy's own project in test_generated_ci.py and its
-    deployment checks, and no other strategy's project."""
+    """`dev.py slow STRATEGY` runs every project of test_generated_ci.py that has the strategy
+    (`make ci` and its image's entry command) and the strategy's deployment checks, and nothing
+    else."""
     from tests.test_deployments import IMAGE_COMMAND_CHECKS
+    from tests.test_generated_ci import CASES, _case_id
 
     assert set(dev.SLOW_TESTS) == set(STRATEGIES) == set(slow_selections)
     selected = slow_selections[strategy]
     assert all(line.startswith(("tests/test_generated_ci.py", "tests/test_deployments.py"))
                for line in selected), selected  # fmt: skip
-    projects = [line for line in selected if line.startswith("tests/test_generated_ci.py")]
-    assert len(projects) == 1 and "all-five" not in projects[0], projects
-    assert not any(other in projects[0] for other in STRATEGIES if other != strategy)
+    projects = {line.split("[")[1].rstrip("]") for line in selected if "generated_ci" in line}
+    assert projects == {_case_id(*case) for case in CASES if strategy in case[1]}, projects
     deployments = {line.split("::")[1].split("[")[0] for line in selected if "deployments" in line}
     assert deployments, f"no deployment checks of {strategy} selected"
     check = IMAGE_COMMAND_CHECKS[strategy]
