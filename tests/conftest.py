@@ -125,6 +125,13 @@ def fake_gh(folder: Path) -> tuple[Path, Path]:
     return calls, listing
 
 
+def one_worker_each(group: str, *params: str) -> list[Any]:
+    """Parameters of a module-scoped fixture that builds a project each: the tests using one
+    parameter all run on one worker (`--dist loadgroup`, group ``group-param``), so each project
+    is built once, not once on every worker that happens to get one of its tests."""
+    return [pytest.param(p, marks=pytest.mark.xdist_group(f"{group}-{p}")) for p in params]
+
+
 def tool(name: str) -> str:
     """Path of a test tool installed in the dev environment (fails loudly if missing)."""
     found = shutil.which(name)

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import render
+from tests.conftest import one_worker_each, render
 
 pytestmark = pytest.mark.slow
 ALL = "[batch, model_in_service, model_as_service, serverless, edge]"
@@ -178,7 +178,7 @@ class Project:
         return {**record, numeric[0]: "not a number"}
 
 
-@pytest.fixture(scope="module", params=["classification", "regression"])
+@pytest.fixture(scope="module", params=one_worker_each("deploy", "classification", "regression"))
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = render(
         tmp_path_factory.mktemp("deploy") / "project",
