@@ -129,11 +129,15 @@ def fake_gh(folder: Path) -> tuple[Path, Path]:
     return calls, listing
 
 
-def one_worker_each(group: str, *params: str) -> list[Any]:
+def one_worker_each(group: str, *params: Any, ids: list[str] | None = None) -> list[Any]:
     """Parameters of a module-scoped fixture that builds a project each: the tests using one
-    parameter all run on one worker (`--dist loadgroup`, group ``group-param``), so each project
+    parameter all run on one worker (`--dist loadgroup`, group ``group-<id>``), so each project
     is built once, not once on every worker that happens to get one of its tests."""
-    return [pytest.param(p, marks=pytest.mark.xdist_group(f"{group}-{p}")) for p in params]
+    names = ids or [str(param) for param in params]
+    return [
+        pytest.param(param, id=name, marks=pytest.mark.xdist_group(f"{group}-{name}"))
+        for param, name in zip(params, names, strict=True)
+    ]
 
 
 def tool(name: str) -> str:

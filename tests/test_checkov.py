@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import render, tool
+from tests.conftest import one_worker_each, render, tool
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 OPTION_SETS = {
@@ -153,7 +153,7 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     return _scan(tmp_path_factory, "all-strategies-aws")
 
 
-@pytest.fixture(scope="module", params=list(OPTION_SETS))
+@pytest.fixture(scope="module", params=one_worker_each("checkov", *OPTION_SETS))
 def scanned(
     request: pytest.FixtureRequest,
     everything: tuple[Path, dict[str, Any]],

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from allpairspy import AllPairs
 
-from tests.conftest import render, tool
+from tests.conftest import one_worker_each, render, tool
 
 CHOICES = {
     "python_version": ["3.11", "3.12", "3.13"],
@@ -190,7 +190,7 @@ LICENSE_FIRST_LINES = {
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
-@pytest.fixture(scope="module", params=PAIRS, ids=PAIR_IDS)
+@pytest.fixture(scope="module", params=one_worker_each("render", *PAIRS, ids=PAIR_IDS))
 def rendered(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, str]]:

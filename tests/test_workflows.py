@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import CACHE, REPO_ROOT, render, tool
+from tests.conftest import CACHE, REPO_ROOT, one_worker_each, render, tool
 
 PINNED = yaml.safe_load((REPO_ROOT / "includes" / "pinned-actions.yml").read_text())["actions"]
 SHARED_PINNED = REPO_ROOT.parent / "shared" / "pinned-actions.yml"
@@ -37,7 +37,9 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(scope="module", params=list(VARIANTS.values()), ids=list(VARIANTS))
+@pytest.fixture(
+    scope="module", params=one_worker_each("workflows", *VARIANTS.values(), ids=list(VARIANTS))
+)
 def workflows(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = render(tmp_path_factory.mktemp("wf") / "project", **request.param)
     return root / ".github" / "workflows"
