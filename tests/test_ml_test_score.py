@@ -14,6 +14,7 @@ VARIANTS = [
     {"risk_category": "limited", "problem_type": "regression"},
     {"risk_category": "high", "high_risk_area": "employment"},
     {"risk_category": "high", "problem_type": "regression"},
+    {"risk_category": "minimal", "ci_provider": "gitlab"},
 ]
 ROW = re.compile(
     r"^\| (?P<id>[A-Z][a-z]*\d) \| (?P<name>.+?) \| (?P<status>\w+)"
