@@ -1,7 +1,8 @@
 """Service, batch and edge serving figures of a generated project, each against a named alternative.
 
-    .venv/bin/python benchmarks/serving.py [--rows 1000000] [--seconds 20] [--only service]
-        [--case bundled] [--case penguins] [--dataset /abs/table.parquet --target COLUMN]
+    .venv/bin/python benchmarks/serving.py [--rows 1000000] [--seconds 20] [--rate 1000]
+        [--only service] [--case bundled] [--case penguins]
+        [--dataset /abs/table.parquet --target COLUMN]
 
 Generates a project with the model-as-service, batch and edge strategies for each case, installs
 and trains it, then measures in the project's own environment. The cases: `bundled`, the bundled
@@ -24,7 +25,9 @@ of the measured path; the batch input is --rows rows sampled with replacement fr
   (`<package>.features.model_frame`: categories as text, a missing one as ""), the preparation the
   service does on every request done once beforehand for MLflow; goal p99 <= 10 ms at >= 1,000
   requests/s and >= 20x MLflow; the service runs twice, recording every prediction in the
-  prediction store and not;
+  prediction store and not; then, for the goal's latency, h2load (Debian package `nghttp2-client`)
+  at a fixed --rate (default 1,000 requests/s over 20 connections), p50/p99/p99.9 from its
+  per-request log;
 - batch: rows/s and peak memory (max RSS) of `<package> batch-predict` scoring a CSV of --rows
   rows into SQLite, against a naive loop that predicts and inserts one row at a time (timed on a
   sample, rows/s extrapolated); goal >= 200k rows/s with memory bounded by the chunk size; with
@@ -195,6 +198,41 @@ def wrk(url: str, body: Mapping[str, object], seconds: int, tmp: Path) -> dict[s
     return figures
 
 
+def h2load(
+    url: str, body: Mapping[str, object], rate: int, seconds: int, tmp: Path
+) -> dict[str, float]:
+    """Latency percentiles at a fixed request rate: h2load (Debian package `nghttp2-client`) sends
+    ``rate`` requests/s in all over 20 HTTP/1.1 connections for ``seconds`` after 2 s of warm-up
+    and logs every request's latency (`--log-file`), which gives the percentiles. Unlike wrk's
+    saturation figures, this is the latency a client sees at the stated load. Fails on any
+    non-2xx answer or when the achieved rate falls short of ``rate`` by more than 5%."""
+    clients = 20
+    body_file, log = tmp / f"h2load-body-{abs(hash(url))}.json", tmp / "h2load.log"
+    body_file.write_text(json.dumps(body), encoding="utf-8")
+    command = [
+        "h2load", "--h1", "-t1", f"-c{clients}", f"--rps={rate / clients:g}", f"-D{seconds}",
+        "--warm-up-time=2", "-d", str(body_file), "-H", "content-type: application/json",
+        f"--log-file={log}", url,
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rows = [line.split("\t") for line in log.read_text().splitlines() if line.strip()]
+    failed = [row for row in rows if not row[1].startswith("2")]
+    if failed or not rows:
+        raise RuntimeError(f"{url} answered {len(failed)} errors at {rate} requests/s:\n{output}")
+    latencies = sorted(int(row[2]) / 1000 for row in rows)  # microseconds -> milliseconds
+    found = re.search(r"^finished in \S+, ([\d.]+) req/s", output, re.MULTILINE)
+    assert found, output
+    achieved = float(found[1])
+    if achieved < 0.95 * rate:
+        raise RuntimeError(f"{url} kept up {achieved:,.0f} of {rate:,} requests/s:\n{output}")
+    return {
+        "rps": achieved,
+        **{f"p{q:g}": latencies[min(len(latencies) - 1, int(len(latencies) * q / 100))]
+           for q in (50, 99, 99.9)},
+        "max": latencies[-1],
+    }  # fmt: skip
+
+
 def _serve(
     command: list[str], ready_url: str, env: dict[str, str], cwd: Path
 ) -> subprocess.Popen[bytes]:
@@ -222,13 +260,19 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def service(
-    project: Path, package: str, chosen: Path, env: dict[str, str], seconds: int, venv: Path
+    project: Path,
+    package: str,
+    chosen: Path,
+    env: dict[str, str],
+    seconds: int,
+    venv: Path,
+    rate: int,
 ) -> None:
     """The service against `mlflow models serve` (installed into ``venv``, shared by the cases)."""
     tmp = project.parent
     timed = json.loads(chosen.read_text(encoding="utf-8"))
     record, prepared = [timed["record"]], [timed["prepared"]]
-    mine = {}
+    mine, steady = {}, {}
     for recording in ("on", "off"):  # the prediction store's cost, in the same run
         ours = _serve(
             [str(project / ".venv/bin/python"), "-m", f"{package}.server", "--port", "8765",
@@ -240,6 +284,7 @@ def service(
             runtime = json.load(urllib.request.urlopen("http://127.0.0.1:8765/model"))["runtime"]
             url = "http://127.0.0.1:8765/predict"
             mine[recording] = wrk(url, {"records": record}, seconds, tmp)
+            steady[recording] = h2load(url, {"records": record}, rate, seconds, tmp)
         finally:
             _stop(ours)
     uv = [str(Path(sys.executable).parent / "uv")]
@@ -278,6 +323,11 @@ def service(
     ):
         print(f"{name}: {figures['rps']:,.0f} requests/s, p50 {figures['p50']:.2f} ms,"
               f" p99 {figures['p99']:.2f} ms (wrk, 16 connections, single records)")  # fmt: skip
+    for recording, figures in steady.items():
+        print(f"service ({runtime}, 2 uvicorn workers, prediction store {recording}) at a fixed"
+              f" {rate:,} requests/s: p50 {figures['p50']:.2f} ms, p99 {figures['p99']:.2f} ms,"
+              f" p99.9 {figures['p99.9']:.2f} ms, max {figures['max']:.2f} ms (h2load, 20"
+              f" connections, {figures['rps']:,.0f} requests/s achieved)")  # fmt: skip
     ratio = mine["on"]["rps"] / alt["rps"]
     print(f"-> the service answers {ratio:,.0f}x the requests of mlflow models serve")
 
@@ -379,7 +429,7 @@ def run_case(
         cwd=project, env=env, check=True,
     )  # fmt: skip
     if "service" in only:
-        service(project, package, chosen, env, args.seconds, mlflow_venv)
+        service(project, package, chosen, env, args.seconds, mlflow_venv, args.rate)
     big = folder / "big.csv"
     if "batch" in only:
         subprocess.run(
@@ -411,7 +461,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--problem-type", default="classification", help="of the bundled case")
-    parser.add_argument("--seconds", type=int, default=20, help="wrk duration per server")
+    parser.add_argument("--seconds", type=int, default=20, help="wrk/h2load duration per server")
+    parser.add_argument("--rate", type=int, default=1000, help="h2load's fixed requests/s")
     parser.add_argument(
         "--only", choices=["service", "batch", "edge", "edge-size"], action="append"
     )
