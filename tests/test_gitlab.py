@@ -94,6 +94,17 @@ def test_gitlab_files_replace_github_ones(project: Path) -> None:
     assert not re.search(r"^\s+gh ", makefile, flags=re.M), "gh is GitHub's CLI"
 
 
+def test_the_projects_docs_name_gitlab_not_github(project: Path) -> None:
+    """The documentation site's pages name the GitLab pipeline files, the GitLab registry and
+    cosign, never a GitHub workflow, GHCR or `gh` (includes/ci.jinja)."""
+    github = re.compile(r"ghcr\.io|gh attestation|\.github/|(?<![/\w.-])(ci|ct|cd|cm|docs)\.yml")
+    pages = sorted((project / "docs").rglob("*.md"))
+    assert pages
+    for page in pages:
+        found = [line for line in page.read_text().splitlines() if github.search(line)]
+        assert not found, f"{page.relative_to(project)}: {found}"
+
+
 def test_schemas_are_valid(project: Path, tmp_path: Path) -> None:
     """Each file and the merged pipeline (what GitLab sees) against GitLab CI's schema; the
     Renovate configuration against Renovate's. Both schemas ship with check-jsonschema."""
