@@ -211,6 +211,14 @@ def release_projects(template_releases: Path, tmp_path_factory: pytest.TempPathF
     }
 
 
+def make_recipes(project: Path) -> str:
+    """A generated project's make recipes: the Makefile and the code host's file it includes
+    (make/github.mk or make/gitlab.mk)."""
+    return "\n".join(
+        p.read_text() for p in [project / "Makefile", *sorted((project / "make").glob("*.mk"))]
+    )
+
+
 def copy_project(source: Path, dest: Path) -> Path:
     """A private copy of a generated project, git history included."""
     shutil.copytree(source, dest, symlinks=True)

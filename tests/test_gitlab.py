@@ -20,7 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.conftest import CACHE, copy_project, git, render, tool, tree
+from tests.conftest import CACHE, REPO_ROOT, copy_project, git, make_recipes, render, tool, tree
 
 GITLAB_CI_LOCAL = CACHE / "gitlab-ci-local" / "node_modules" / ".bin" / "gitlab-ci-local"
 VARIANTS = {
@@ -89,7 +89,8 @@ def test_gitlab_files_replace_github_ones(project: Path) -> None:
     include = _load(project / ".gitlab-ci.yml")["include"]
     assert include == [{"local": f".gitlab/ci/{name}.yml"} for name in PIPELINE_FILES]
     assert "/.gitlab-ci-local/" in (project / ".gitignore").read_text().splitlines()
-    makefile = (project / "Makefile").read_text()
+    assert [p.name for p in (project / "make").iterdir()] == ["gitlab.mk"]
+    makefile = make_recipes(project)
     assert "ct-merge-request:" in makefile
     assert not re.search(r"^\s+gh ", makefile, flags=re.M), "gh is GitHub's CLI"
 
@@ -215,7 +216,22 @@ def test_github_stays_the_default(tmp_path: Path) -> None:
     assert not (project / ".gitlab-ci.yml").exists()
     assert not (project / ".gitlab").exists()
     assert not (project / "renovate.json").exists()
-    assert "ct-pull-request:" in (project / "Makefile").read_text()
+    assert "ct-pull-request:" in make_recipes(project)
+    assert [p.name for p in (project / "make").iterdir()] == ["github.mk"]
+
+
+def test_the_makefile_leaves_the_code_host_to_its_own_file() -> None:
+    """The Makefile reads the same for both providers: what talks to GitHub or GitLab lives in
+    make/github.mk or make/gitlab.mk (conditional file names), which it includes."""
+    source = (REPO_ROOT / "templates" / "Makefile.jinja").read_text()
+    assert [line for line in source.splitlines() if "ci_provider" in line] == [
+        "include make/{{ ci_provider }}.mk"
+    ]
+    names = sorted(p.name for p in (REPO_ROOT / "templates" / "make").iterdir())
+    assert names == [
+        "{% if ci_provider == 'github' %}github.mk{% endif %}.jinja",
+        "{% if ci_provider == 'gitlab' %}gitlab.mk{% endif %}.jinja",
+    ]
 
 
 class FakeGitLab(ThreadingHTTPServer):
@@ -362,7 +378,7 @@ def test_update_moves_a_github_project_to_gitlab_and_keeps_team_edits(
     assert "GitLab CI/CD" in readme.read_text()
     assert "test_size: 0.25" in params.read_text()
     assert "\nseed: 7\n" in params.read_text()  # v1.1.0's change arrived too
-    assert "ct-merge-request:" in (project / "Makefile").read_text()
+    assert "ct-merge-request:" in make_recipes(project)
     assert not list(project.rglob("*.rej"))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, render
+from tests.conftest import REPO_ROOT, make_recipes, render
 
 VARIANTS = [
     {"risk_category": "minimal"},
@@ -45,7 +45,7 @@ def test_all_28_tests_are_listed(project: Path) -> None:
 
 
 def test_every_reference_exists(project: Path) -> None:
-    makefile = (project / "Makefile").read_text()
+    makefile = make_recipes(project)
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.M))
     for row in _rows(project):
         refs = re.findall(r"`([^`]+)`", row["evidence"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import CACHE, REPO_ROOT, one_worker_each, render, tool
+from tests.conftest import CACHE, REPO_ROOT, make_recipes, one_worker_each, render, tool
 
 PINNED = yaml.safe_load((REPO_ROOT / "includes" / "pinned-actions.yml").read_text())["actions"]
 SHARED_PINNED = REPO_ROOT.parent / "shared" / "pinned-actions.yml"
@@ -186,7 +186,7 @@ def test_continuous_monitoring_reports_alerts_and_dispatches_retraining(workflow
     assert alert["if"] == "steps.verdict.outputs.action_needed == 'true'"
     # the event it sends is the one continuous training listens for
     ct = _load(workflows / "ct.yml")
-    makefile = (workflows.parent.parent / "Makefile").read_text()
+    makefile = make_recipes(workflows.parent.parent)
     event = re.search(r"dispatches\"? -f event_type=(\w+)", makefile)
     assert event and ct[True]["repository_dispatch"]["types"] == [event.group(1)]
 
@@ -341,7 +341,7 @@ def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
         assert f'--image-uri "{ecr}@$digest"' in commands
         assert ":latest" not in commands
     if cloud == "none":
-        assert "deploy:" not in (project / "Makefile").read_text()
+        assert "deploy:" not in make_recipes(project)
 
 
 def _attested_images(answers: dict[Any, Any]) -> list[str]:
@@ -365,7 +365,7 @@ def test_verify_images_pins_the_signer_to_this_ref_and_commit(workflows: Path) -
     answers = _load(project / ".copier-answers.yml")
     images = _attested_images(answers)
     if not images:
-        assert "verify-images:" not in (project / "Makefile").read_text()
+        assert "verify-images:" not in make_recipes(project)
         return
     github = ("GITHUB_REF", "GITHUB_SHA", "GITHUB_REPOSITORY")
     outside = {k: v for k, v in os.environ.items() if k not in github}
