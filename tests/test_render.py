@@ -56,6 +56,7 @@ COMMON_FILES = {
     ".github/workflows/ct.yml",
     ".github/workflows/docs.yml",
     ".github/workflows/template-sync.yml",
+    "make/github.mk",
     "mkdocs.yml",
     "docs/index.md",
     ".gitignore",
