@@ -19,6 +19,7 @@ import yaml
 
 from tests.conftest import git, tool
 from tests.test_deployments import IMAGE_COMMAND_CHECKS, Project
+from tests.test_gitlab import make_ci_job
 
 pytestmark = pytest.mark.slow
 
@@ -63,8 +64,12 @@ def _generate(tmp_path: Path, *data: str) -> Path:
 
 
 def _make_ci(project: Path, env: dict[str, str]) -> tuple[dict[str, object], str]:
-    """Run `make ci`; its metrics and its output."""
-    result = _run(project, "make", "ci", env=env)
+    """Run `make ci` (a GitLab project: its pipeline's `make-ci` job in gitlab-ci-local); its
+    metrics and its output."""
+    if (project / ".gitlab-ci.yml").is_file():
+        result = make_ci_job(project)
+    else:
+        result = _run(project, "make", "ci", env=env)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert " passed" in result.stdout
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
@@ -142,15 +147,17 @@ def _table(folder: Path, name: str) -> tuple[str, ...]:
 #: example, the newest Python, DVC without MLflow, MLflow without DVC, and neither, a high-risk
 #: project. Each real table (a user's, `--data dataset=FILE`) gets the service (a record with a
 #: missing value, one with an unseen category), batch and the ONNX export's parity, the paths
-#: the issue of user data asks of each; the host app and the edge runtime run alone too.
+#: the issue of user data asks of each; the host app and the edge runtime run alone too. Two
+#: projects are GitLab's: their `make ci` runs as the pipeline's job in gitlab-ci-local.
 CASES: list[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = [
     ("islr_default", ("batch", "model_as_service"),
-     ("experiment_tracking=none", "risk_category=high", "high_risk_area=essential_services")),
+     ("experiment_tracking=none", "risk_category=high", "high_risk_area=essential_services",
+      "ci_provider=gitlab")),
     (None, ("model_in_service",), ("problem_type=regression",)),
     ("penguins", tuple(ALL_STRATEGIES.strip("[]").split(", ")),
      (f"python_version={NEWEST_PYTHON}", "license=Apache-2.0")),
     ("cars", ("batch", "model_as_service", "serverless"), ("data_versioning=none",)),
-    (None, ("edge",), ("experiment_tracking=none", "data_versioning=none")),
+    (None, ("edge",), ("experiment_tracking=none", "data_versioning=none", "ci_provider=gitlab")),
 ]  # fmt: skip
 
 

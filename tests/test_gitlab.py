@@ -411,12 +411,16 @@ def test_a_profile_locks_the_ci_provider(release_projects: dict[str, Path], tmp_
 
 
 def _committed_with_origin(project: Path) -> Path:
-    """A git repository with one commit on main and an `origin` (a local bare repository)."""
+    """A git repository with its files committed on main and an `origin` (a local bare
+    repository); a project that is a repository already (`mlops-new create` makes one) keeps its
+    history."""
     origin = project.parent / "origin.git"
     git(project.parent, "init", "--quiet", "--bare", str(origin))
-    git(project, "init", "--quiet", "--initial-branch=main")
+    if not (project / ".git").exists():
+        git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "-A")
-    git(project, "commit", "--quiet", "--no-verify", "-m", "generated")
+    if git(project, "status", "--porcelain"):
+        git(project, "commit", "--quiet", "--no-verify", "-m", "generated")
     git(project, "remote", "add", "origin", str(origin))
     git(project, "push", "--quiet", "origin", "main")
     git(project, "remote", "set-head", "origin", "main")
@@ -440,29 +444,19 @@ def _gitlab_ci_local(project: Path, job: str, **variables: str) -> subprocess.Co
     )  # fmt: skip
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "answers",
-    [
-        {},
-        {
-            "deployment_strategies": "[edge]",
-            "experiment_tracking": "none",
-            "data_versioning": "none",
-        },
-    ],
-    ids=["defaults", "lean"],
-)
-def test_ci_job_runs_make_ci_in_gitlab_ci_local(answers: dict[str, str], tmp_path: Path) -> None:
-    project = render(tmp_path / "project", ci_provider="gitlab", **answers)
+def make_ci_job(project: Path) -> subprocess.CompletedProcess[str]:
+    """The CI pipeline's `make-ci` job, as GitLab would run it for a push of main, in
+    gitlab-ci-local (shell executor, in the project's folder). tests/test_generated_ci.py runs it
+    for its GitLab projects in place of a plain `make ci`."""
     _committed_with_origin(project)
     listed = _run(GITLAB_CI_LOCAL, "--list", cwd=project)
     assert re.search(r"^make-ci\s", listed.stdout, flags=re.M), listed.stdout + listed.stderr
     assert not re.search(r"^train\s", listed.stdout, flags=re.M), "CT runs on a push of main"
     result = _gitlab_ci_local(project, "make-ci")
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert "PASS  make-ci" in result.stdout
     assert re.search(r"make-ci > =+ \d+ passed", result.stdout)
+    return result
 
 
 @pytest.mark.slow
