@@ -493,3 +493,38 @@ def test_ct_job_retrains_gates_and_opens_a_merge_request(
     assert {"docs/model/model-card.md", "docs/model/metrics.json", "dvc.lock"} <= set(files)
     message = git(origin, "log", "-1", "--format=%s", "ct/model-update")
     assert message == "Continuous training: new model card and metrics"
+
+
+@pytest.mark.slow
+def test_template_sync_job_opens_a_merge_request(
+    template_releases: Path, fake_gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """The scheduled template-sync pipeline (PIPELINE=template-sync) in gitlab-ci-local: a GitLab
+    project made at v1.0.0 is updated to v2.0.0 (mlops-new from this checkout), the update is
+    pushed to template/update and a merge request opened through the fake GitLab API."""
+    project = render(
+        tmp_path / "project", template=template_releases, vcs_ref="v1.0.0", ci_provider="gitlab"
+    )
+    origin = _committed_with_origin(project)
+    result = _gitlab_ci_local(
+        project,
+        "template-sync",
+        PIPELINE="template-sync",
+        CI_PIPELINE_SOURCE="schedule",
+        MLOPS_NEW=str(tool("mlops-new")),
+        PUSH_URL=str(origin),
+        **_api_env(fake_gitlab),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert "PASS  template-sync" in result.stdout
+    assert TOKEN not in output
+    (merge_request,) = fake_gitlab.posts("/projects/42/merge_requests")
+    form = merge_request["form"]
+    assert form["source_branch"] == ["template/update"]
+    assert form["title"] == ["Update from the project template"]
+    assert "v2.0.0" in form["description"][0]
+    answers = yaml.safe_load(git(origin, "show", "template/update:.copier-answers.yml"))
+    assert answers["_commit"] == "v2.0.0" and answers["ci_provider"] == "gitlab"
+    assert "SECURITY.md" in git(origin, "ls-tree", "--name-only", "template/update").split()
+    assert not fake_gitlab.posts("/issues"), "no conflicts, no issue"
