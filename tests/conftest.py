@@ -67,7 +67,9 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 def _compile_once(compile: Callable[..., Any]) -> Callable[..., Any]:
     """Jinja's compile, remembered for the whole test process: Copier makes a new environment for
     every render and compiles every file and path of the template again (~40 % of a render's CPU
-    time); the same source under the same settings compiles to the same code."""
+    time); the same source under the same settings compiles to the same code. The file name is
+    left out of the key (Copier loads each render's files from a new clone of the template): it
+    only names the file in a traceback, which then shows the first clone's path."""
     compiled: dict[tuple[Any, ...], Any] = {}
 
     def remembered(
@@ -80,7 +82,7 @@ def _compile_once(compile: Callable[..., Any]) -> Callable[..., Any]:
     ) -> Any:
         if not isinstance(source, str):  # an AST: compile it as Jinja would
             return compile(env, source, name, filename, raw, defer_init)
-        key = (source, name, filename, raw, defer_init, type(env), *_settings(env))
+        key = (source, name, raw, defer_init, type(env), *_settings(env))
         if key not in compiled:
             compiled[key] = compile(env, source, name, filename, raw, defer_init)
         return compiled[key]
