@@ -34,6 +34,11 @@ import pytest
 
 from tests.conftest import one_worker_each, render, tool
 
+# Slow tier: each Checkov start-up takes seconds and the scans ~50 worker-seconds in all, a fifth
+# of the fast tier's budget; the manifests they scan are checked in the fast tier by
+# tests/test_kubernetes.py (kubectl kustomize, kubernetes-validate --strict) and hadolint.
+pytestmark = pytest.mark.slow
+
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 OPTION_SETS = {
     "all-strategies-aws": {
