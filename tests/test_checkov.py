@@ -9,9 +9,10 @@ version), no API key in its environment (no platform upload), and a project rend
 template. Every run is audited (Python's audit events for name lookups and connections) and, where
 `unshare -rn` works, has no network at all; a network attempt fails the test.
 
-Two option sets are scanned: every strategy on AWS, and the service with serverless on GCP with
-the newest Python (other Dockerfiles, another cloud's manifests); the workflows and the negative
-test use the first.
+Three option sets are scanned: every strategy on AWS (the service and the batch CronJob side by
+side), the service with serverless on GCP with the newest Python (other Dockerfiles, another
+cloud's manifests), and the batch strategy alone on Azure (the CronJob without the service); the
+workflows and the negative test use the first.
 
 Checkov's bundled workflow schema predates the `attestations` permission: it silently skips any
 workflow that has one (cd.yml). The workflows are therefore scanned as a copy without those
@@ -45,6 +46,7 @@ OPTION_SETS = {
         "cloud": "gcp",
         "python_version": "3.13",
     },
+    "batch-azure": {"deployment_strategies": "[batch]", "cloud": "azure"},
 }
 #: The skips the template may carry, each with a reason a reviewer accepts (in the file itself):
 #: check -> the files (relative to the project) that carry it.
@@ -133,7 +135,8 @@ def _kustomize(project: Path) -> None:
         ).stdout  # fmt: skip
         (out / f"{Path(kustomization).name}.yaml").write_text(rendered)
     make = subprocess.run(
-        ["make", "k8s-manifests", "RUN=", "ENV=prod", f"SERVICE_DIGEST={DIGEST}"],
+        ["make", "k8s-manifests", "RUN=", "ENV=prod", f"SERVICE_DIGEST={DIGEST}",
+         f"BATCH_DIGEST={DIGEST}"],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert make.returncode == 0, make.stdout + make.stderr
