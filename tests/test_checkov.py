@@ -212,6 +212,12 @@ def test_the_deployed_manifests_were_scanned_and_pass_the_hardening_checks(
         "CKV_K8S_11",  # CPU limits
         "CKV_K8S_13",  # memory limits
     }
+    project, _ = scanned
+    if not (project / "deploy/k8s/base/deployment.yaml").exists():
+        # Checkov's graph check judges Pods and Deployments only, never a CronJob's pods: for
+        # the batch project alone, test_each_workload_selects_and_isolates_its_own_pods_only
+        # (tests/test_kubernetes.py) checks that its NetworkPolicy selects them.
+        hardening.remove("CKV2_K8S_6")
     for rendered in ("base", "staging", "prod", "deploy-prod"):
         assert hardening <= passed[f"reports/k8s/{rendered}.yaml"], rendered
 
@@ -298,12 +304,14 @@ def test_checkov_does_fail_on_known_problems_and_without_the_skips(
     bad.mkdir()
     deployed = (project / "reports/k8s/deploy-prod.yaml").read_text()
     deployed = deployed.replace(f"@{DIGEST}", ":latest")
-    deployed = deployed.replace(
-        "        - name: PREDICTION_STORE_FILE\n",
+    deployed = re.sub(  # the Deployment's variables (the CronJob's are indented further)
+        r"^        - name: PREDICTION_STORE_FILE\n",
         "        - name: PREDICTION_STORE\n"
         "          valueFrom:\n"
         "            secretKeyRef: {name: prediction-store, key: url}\n"
         "        - name: PREDICTION_STORE_FILE\n",
+        deployed,
+        flags=re.MULTILINE,
     )
     documents = deployed.split("\n---\n")
     (bad / "deploy.yaml").write_text(
@@ -313,8 +321,14 @@ def test_checkov_does_fail_on_known_problems_and_without_the_skips(
         text = SKIP.sub("", (project / name).read_text())
         (bad / Path(name).name).write_text(text)
     reports = checkov(bad, "kubernetes", "dockerfile")
-    k8s = {c["check_id"] for c in reports["kubernetes"]["results"]["failed_checks"]}
+    failed = reports["kubernetes"]["results"]["failed_checks"]
+    k8s = {c["check_id"] for c in failed}
     assert {"CKV_K8S_43", "CKV_K8S_14", "CKV_K8S_35", "CKV2_K8S_6"} <= k8s
+    # The CronJob's pod is judged too: its image by tag fails.
+    assert {c["resource"].split(".")[0] for c in failed if c["check_id"] == "CKV_K8S_43"} == {
+        "Deployment",
+        "CronJob",
+    }
     docker = {
         (c["check_id"], Path(c["file_path"]).name)
         for c in reports["dockerfile"]["results"]["failed_checks"]
