@@ -722,7 +722,8 @@ def test_the_cronjob_pod_command_scores_its_table_and_a_retried_pod_replaces_its
     table = args[0].removeprefix("table:")
     python = str(project.root / ".venv/bin/python")
     features = json.dumps(list(project.contract["features"]))
-    loaded = project.run([python, "-c", BATCH_INPUT, postgres, str(project.raw_path), features, table])
+    raw = str(project.raw_path)
+    loaded = project.run([python, "-c", BATCH_INPUT, postgres, raw, features, table])
     assert loaded.returncode == 0, loaded.stderr
     command = [*project.command("docker/batch.Dockerfile")[:-1], *args]
     for _ in range(2):  # the pod, then the Job's retry of it

@@ -533,8 +533,11 @@ def test_k8s_manifests_pin_the_service_and_the_batch_job_to_their_digests(tmp_pa
         "Deployment": docs["Deployment"]["spec"]["template"]["spec"],
         "CronJob": docs["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"],
     }
-    assert pods["Deployment"]["containers"][0]["image"] == f"ghcr.io/my-org/tagged-service@{service}"
-    assert pods["CronJob"]["containers"][0]["image"] == f"ghcr.io/my-org/tagged-batch@{batch}"
+    images = {kind: pod["containers"][0]["image"] for kind, pod in pods.items()}
+    assert images == {
+        "Deployment": f"ghcr.io/my-org/tagged-service@{service}",
+        "CronJob": f"ghcr.io/my-org/tagged-batch@{batch}",
+    }
     assert "0" * 64 not in deployed.read_text()
     deployed.unlink()
     result = manifests(f"SERVICE_DIGEST={service}")
