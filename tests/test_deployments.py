@@ -563,7 +563,7 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
         "engine = sa.create_engine(sys.argv[1])\n"
         "with engine.connect() as c:\n"
         "    print(dict(c.execute(sa.text("
-        "'SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id')).all()))\n"
+        "'SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id ORDER BY run_id')).all()))\n"
         "    print(c.execute(sa.text('SELECT COUNT(*) FROM prediction_log')).scalar())\n"
     )
     counts = project.run([str(project.root / ".venv/bin/python"), "-c", script, postgres])
