@@ -674,7 +674,7 @@ print(json.dumps({"runs": [list(r) for r in runs], "recorded": [list(r) for r in
 """
 
 
-def test_the_cronjob_pod_command_scores_its_table_and_a_retried_pod_replaces_its_rows(
+def test_batch_cronjob_pod_command_scores_its_table_and_a_retried_pod_replaces_its_rows(
     project: Project, postgres: str, tmp_path: Path
 ) -> None:
     """What a pod of the batch CronJob (deploy/k8s, prod overlay) runs, run here: the image's
