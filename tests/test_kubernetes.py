@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import render, tool
+from tests.conftest import one_worker_each, render, tool
 
 KUSTOMIZATIONS = ("base", "overlays/staging", "overlays/prod")
 #: The HorizontalPodAutoscaler's (minReplicas, maxReplicas) in each kustomization.
@@ -258,7 +258,7 @@ BATCH_PLACEHOLDER = "ghcr.io/acme-corp/fraud-scorer-batch@sha256:" + "0" * 64
 JOB_NAME_LABEL = "metadata.labels['batch.kubernetes.io/job-name']"
 
 
-@pytest.fixture(scope="module", params=list(BATCH_PROJECTS))
+@pytest.fixture(scope="module", params=one_worker_each("k8s-batch", *BATCH_PROJECTS))
 def batch_k8s(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = render(
         tmp_path_factory.mktemp("k8s-batch") / "project",
