@@ -9,9 +9,10 @@ version), no API key in its environment (no platform upload), and a project rend
 template. Every run is audited (Python's audit events for name lookups and connections) and, where
 `unshare -rn` works, has no network at all; a network attempt fails the test.
 
-Two option sets are scanned: every strategy on AWS, and the service with serverless on GCP with
-the newest Python (other Dockerfiles, another cloud's manifests); the workflows and the negative
-test use the first.
+Three option sets are scanned: every strategy on AWS (the service and the batch CronJob side by
+side), the service with serverless on GCP with the newest Python (other Dockerfiles, another
+cloud's manifests), and the batch strategy alone on Azure (the CronJob without the service); the
+workflows and the negative test use the first.
 
 Checkov's bundled workflow schema predates the `attestations` permission: it silently skips any
 workflow that has one (cd.yml). The workflows are therefore scanned as a copy without those
@@ -50,6 +51,7 @@ OPTION_SETS = {
         "cloud": "gcp",
         "python_version": "3.13",
     },
+    "batch-azure": {"deployment_strategies": "[batch]", "cloud": "azure"},
 }
 #: The skips the template may carry, each with a reason a reviewer accepts (in the file itself):
 #: check -> the files (relative to the project) that carry it.
@@ -138,7 +140,8 @@ def _kustomize(project: Path) -> None:
         ).stdout  # fmt: skip
         (out / f"{Path(kustomization).name}.yaml").write_text(rendered)
     make = subprocess.run(
-        ["make", "k8s-manifests", "RUN=", "ENV=prod", f"SERVICE_DIGEST={DIGEST}"],
+        ["make", "k8s-manifests", "RUN=", "ENV=prod", f"SERVICE_DIGEST={DIGEST}",
+         f"BATCH_DIGEST={DIGEST}"],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert make.returncode == 0, make.stdout + make.stderr
@@ -214,6 +217,12 @@ def test_the_deployed_manifests_were_scanned_and_pass_the_hardening_checks(
         "CKV_K8S_11",  # CPU limits
         "CKV_K8S_13",  # memory limits
     }
+    project, _ = scanned
+    if not (project / "deploy/k8s/base/deployment.yaml").exists():
+        # Checkov's graph check judges Pods and Deployments only, never a CronJob's pods: for
+        # the batch project alone, test_each_workload_selects_and_isolates_its_own_pods_only
+        # (tests/test_kubernetes.py) checks that its NetworkPolicy selects them.
+        hardening.remove("CKV2_K8S_6")
     for rendered in ("base", "staging", "prod", "deploy-prod"):
         assert hardening <= passed[f"reports/k8s/{rendered}.yaml"], rendered
 
@@ -300,12 +309,14 @@ def test_checkov_does_fail_on_known_problems_and_without_the_skips(
     bad.mkdir()
     deployed = (project / "reports/k8s/deploy-prod.yaml").read_text()
     deployed = deployed.replace(f"@{DIGEST}", ":latest")
-    deployed = deployed.replace(
-        "        - name: PREDICTION_STORE_FILE\n",
+    deployed = re.sub(  # the Deployment's variables (the CronJob's are indented further)
+        r"^        - name: PREDICTION_STORE_FILE\n",
         "        - name: PREDICTION_STORE\n"
         "          valueFrom:\n"
         "            secretKeyRef: {name: prediction-store, key: url}\n"
         "        - name: PREDICTION_STORE_FILE\n",
+        deployed,
+        flags=re.MULTILINE,
     )
     documents = deployed.split("\n---\n")
     (bad / "deploy.yaml").write_text(
@@ -315,8 +326,14 @@ def test_checkov_does_fail_on_known_problems_and_without_the_skips(
         text = SKIP.sub("", (project / name).read_text())
         (bad / Path(name).name).write_text(text)
     reports = checkov(bad, "kubernetes", "dockerfile")
-    k8s = {c["check_id"] for c in reports["kubernetes"]["results"]["failed_checks"]}
+    failed = reports["kubernetes"]["results"]["failed_checks"]
+    k8s = {c["check_id"] for c in failed}
     assert {"CKV_K8S_43", "CKV_K8S_14", "CKV_K8S_35", "CKV2_K8S_6"} <= k8s
+    # The CronJob's pod is judged too: its image by tag fails.
+    assert {c["resource"].split(".")[0] for c in failed if c["check_id"] == "CKV_K8S_43"} == {
+        "Deployment",
+        "CronJob",
+    }
     docker = {
         (c["check_id"], Path(c["file_path"]).name)
         for c in reports["dockerfile"]["results"]["failed_checks"]

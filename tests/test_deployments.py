@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -28,7 +29,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import one_worker_each, render
+from tests.conftest import one_worker_each, render, tool
 
 pytestmark = pytest.mark.slow
 ALL = "[batch, model_in_service, model_as_service, serverless, edge]"
@@ -562,7 +563,7 @@ def test_batch_into_a_real_postgresql_server(project: Project, postgres: str) ->
         "engine = sa.create_engine(sys.argv[1])\n"
         "with engine.connect() as c:\n"
         "    print(dict(c.execute(sa.text("
-        "'SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id')).all()))\n"
+        "'SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id ORDER BY run_id')).all()))\n"
         "    print(c.execute(sa.text('SELECT COUNT(*) FROM prediction_log')).scalar())\n"
     )
     counts = project.run([str(project.root / ".venv/bin/python"), "-c", script, postgres])
@@ -649,6 +650,93 @@ def test_batch_reads_a_postgresql_table_and_a_failed_run_keeps_the_previous_rows
     after = project.run([python, "-c", POSTGRES_SNAPSHOT, postgres])
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout) == snapshot
+
+
+BATCH_INPUT = """
+import json, sys
+import pandas as pd
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+pd.read_parquet(sys.argv[2])[json.loads(sys.argv[3])].to_sql(sys.argv[4], engine, index=False)
+engine.dispose()
+"""
+
+BATCH_RUNS = """
+import json, sys
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+with engine.connect() as c:
+    runs = c.execute(sa.text("SELECT run_id, COUNT(*) FROM predictions GROUP BY run_id")).all()
+    recorded = c.execute(sa.text(
+        "SELECT request_id, source, COUNT(*) FROM prediction_log GROUP BY request_id, source"
+    )).all()
+print(json.dumps({"runs": [list(r) for r in runs], "recorded": [list(r) for r in recorded]}))
+"""
+
+
+def test_batch_cronjob_pod_command_scores_its_table_and_a_retried_pod_replaces_its_rows(
+    project: Project, postgres: str, tmp_path: Path
+) -> None:
+    """What a pod of the batch CronJob (deploy/k8s, prod overlay) runs, run here: the image's
+    entry point with the manifest's args and env, as Kubernetes makes them (the Job's name from
+    the pod's label through the downward API, `$(VAR)` expanded in args), each secret a folder of
+    the files the Secret holds (both URLs: the PostgreSQL server). The pod's retry (same Job,
+    same name) replaces its rows; its sample goes to the prediction store under that run id."""
+    rendered = subprocess.run(
+        [tool("kubectl"), "kustomize", str(project.root / "deploy/k8s/overlays/prod")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    cronjob = next(d for d in yaml.safe_load_all(rendered) if d["kind"] == "CronJob")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert "command" not in container  # the image's ENTRYPOINT runs, with these args
+    job = f"{cronjob['metadata']['name']}-29412360"  # a scheduled run's Job: <cronjob>-<minute>
+    labels = {"batch.kubernetes.io/job-name": job, "job-name": job}  # what the Job controller sets
+    env: dict[str, str] = {}
+    for variable in container["env"]:
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+        else:
+            path = variable["valueFrom"]["fieldRef"]["fieldPath"]
+            label = re.fullmatch(r"metadata\.labels\['(.+)'\]", path)
+            assert label, path
+            env[variable["name"]] = labels[label[1]]
+    secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+    assert set(secrets.values()) == {"batch-database", "prediction-store"}
+    local = {"/app/models": str(project.root / "models")}
+    for mount in container["volumeMounts"]:
+        if mount["name"] in secrets:
+            folder = tmp_path / "secrets" / secrets[mount["name"]]
+            folder.mkdir(parents=True)
+            (folder / "url").write_text(postgres + "\n")  # the Secret's key `url`
+            local[mount["mountPath"]] = str(folder)
+
+    def as_here(text: str) -> str:
+        text = re.sub(r"\$\((\w+)\)", lambda m: env.get(m[1], m[0]), text)  # Kubernetes' $(VAR)
+        for path, folder in local.items():
+            text = text.replace(path, folder)
+        return text
+
+    args = [as_here(arg) for arg in container["args"]]
+    assert f"--run-id={job}" in args
+    table = args[0].removeprefix("table:")
+    python = str(project.root / ".venv/bin/python")
+    features = json.dumps(list(project.contract["features"]))
+    raw = str(project.raw_path)
+    loaded = project.run([python, "-c", BATCH_INPUT, postgres, raw, features, table])
+    assert loaded.returncode == 0, loaded.stderr
+    command = [*project.command("docker/batch.Dockerfile")[:-1], *args]
+    for _ in range(2):  # the pod, then the Job's retry of it
+        result = project.run(command, **{name: as_here(value) for name, value in env.items()})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"run {job}: {len(project.raw())} rows"), result.stdout
+    counts = project.run([python, "-c", BATCH_RUNS, postgres])
+    assert counts.returncode == 0, counts.stderr
+    n = len(project.raw())
+    assert json.loads(counts.stdout) == {
+        "runs": [[job, n]],  # one run, its rows once
+        "recorded": [[job, "batch", 2 * min(n, BATCH_RECORD_SAMPLE)]],  # each pod's sample
+    }
 
 
 #: Each strategy's image-command check, for a trained project built elsewhere:

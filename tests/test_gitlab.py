@@ -180,6 +180,7 @@ def test_structure_is_least_privilege_pinned_and_bounded(project: Path) -> None:
     deploys = {n: job for n, (_, job) in jobs.items() if n.startswith("deploy-")}
     cloud_deploy = answers["cloud"] != "none" and (
         "model_as_service" in answers["deployment_strategies"]
+        or "batch" in answers["deployment_strategies"]
         or ("serverless" in answers["deployment_strategies"] and answers["cloud"] == "aws")
     )
     if not cloud_deploy:

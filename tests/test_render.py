@@ -113,12 +113,20 @@ ONNX_FILES = (  # the ONNX export and its scoring: the service's fast path, the 
     "src/{package}/onnx_runtime.py",
     "tests/unit/test_onnx_runtime.py",
 )
+#: The kustomizations of deploy/k8s: there with the service or the batch strategy.
+KUSTOMIZATIONS = tuple(
+    f"deploy/k8s/{name}/kustomization.yaml"
+    for name in ("base", "overlays/staging", "overlays/prod")
+)
 STRATEGY_FILES = {
     "batch": {
         "docker/batch.Dockerfile",
         "src/{package}/batch.py",
         "tests/unit/test_batch.py",
         "docs/deployment/batch.md",
+        *KUSTOMIZATIONS,
+        "deploy/k8s/base/batch-cronjob.yaml",
+        "deploy/k8s/base/batch-networkpolicy.yaml",
     },
     "model_as_service": {
         "docker/service.Dockerfile",
@@ -126,10 +134,7 @@ STRATEGY_FILES = {
         "src/{package}/service.py",
         "tests/unit/test_service.py",
         "tests/unit/test_contract.py",  # Schemathesis against the service's OpenAPI document
-        *(
-            f"deploy/k8s/{name}/kustomization.yaml"
-            for name in ("base", "overlays/staging", "overlays/prod")
-        ),
+        *KUSTOMIZATIONS,
         *(
             f"deploy/k8s/base/{name}.yaml"
             for name in ("deployment", "service", "hpa", "pdb", "networkpolicy")

@@ -447,7 +447,9 @@ def test_the_place_checks_would_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     claimed = CONTRIBUTING.replace(f"{cd_item} *(if it has one)*", f"{cd_item} *(every strategy)*")
     assert claimed != CONTRIBUTING
     monkeypatch.setattr(this, "CONTRIBUTING", claimed)
-    with pytest.raises(AssertionError, match=r"docs/workflows/cd\.md does not mention batch"):
+    with pytest.raises(
+        AssertionError, match=r"docs/workflows/cd\.md does not mention model_in_service"
+    ):
         test_every_listed_place_exists_and_names_every_strategy_where_it_must()
     monkeypatch.undo()
     files = _repository_files()

@@ -254,6 +254,7 @@ def test_delivery_builds_every_image_and_deploys_through_environments(workflows:
     strategies = answers["deployment_strategies"]
     deploys = answers["cloud"] != "none" and (
         "model_as_service" in strategies
+        or "batch" in strategies  # the CronJob, to the service's cluster
         or ("serverless" in strategies and answers["cloud"] == "aws")
     )
     deploy_jobs = {name for name in cd["jobs"] if name.startswith("deploy-")}
@@ -269,6 +270,7 @@ def test_delivery_builds_every_image_and_deploys_through_environments(workflows:
         # Each image leg hands on the digest it built and attested; the deploy jobs take it.
         digests = {
             "SERVICE_DIGEST": "service" if "model_as_service" in strategies else None,
+            "BATCH_DIGEST": "batch" if "batch" in strategies else None,
             "SERVERLESS_DIGEST": "serverless"
             if "serverless" in strategies and answers["cloud"] == "aws"
             else None,
@@ -308,11 +310,12 @@ def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
     project = workflows.parent.parent
     answers = _load(project / ".copier-answers.yml")
     service, serverless = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    batch = "sha256:" + "c" * 64
     ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model"
     dry = subprocess.run(
         ["make", "-n", "deploy", "ENV=prod", f"SERVICE_DIGEST={service}",
-         f"SERVERLESS_DIGEST={serverless}", "GITHUB_REPOSITORY=acme/model",
-         f"ECR_REPOSITORY={ecr}"],
+         f"SERVERLESS_DIGEST={serverless}", f"BATCH_DIGEST={batch}",
+         "GITHUB_REPOSITORY=acme/model", f"ECR_REPOSITORY={ecr}"],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
     cloud, strategies = answers["cloud"], answers["deployment_strategies"]
@@ -320,11 +323,16 @@ def test_deploy_target_follows_the_cloud(workflows: Path) -> None:
     verify = "gh attestation verify oci://ghcr.io/my-org/{}-{}@{} --repo acme/model"
     signer = "--signer-workflow acme/model/.github/workflows/cd.yml"
     commands = dry.stdout.replace("\\\n\t", "")  # continuation lines joined
-    if "model_as_service" in strategies and cloud != "none":
+    kubernetes = {"model_as_service": service, "batch": batch}
+    for strategy, digest in kubernetes.items():
+        if strategy not in strategies or cloud == "none":
+            continue
         assert dry.returncode == 0, dry.stderr
         # The attestation of the very digest is verified before anything is applied.
-        checked = commands.index(f"{verify.format(slug, 'service', service)} {signer}")
+        image = "service" if strategy == "model_as_service" else strategy
+        checked = commands.index(f"{verify.format(slug, image, digest)} {signer}")
         assert checked < commands.index("kubectl kustomize") < commands.index("kubectl apply")
+        assert f"digest: {digest}" in commands  # kustomize's images: the digest, into the manifest
         login = {
             "aws": "aws eks update-kubeconfig",
             "gcp": "gcloud container clusters get-credentials",
@@ -350,6 +358,7 @@ def _attested_images(answers: dict[Any, Any]) -> list[str]:
         image
         for image, deployed in (
             ("service", "model_as_service" in strategies),
+            ("batch", "batch" in strategies),
             ("serverless", "serverless" in strategies and answers["cloud"] == "aws"),
         )
         if deployed
@@ -359,8 +368,9 @@ def _attested_images(answers: dict[Any, Any]) -> list[str]:
 def test_verify_images_pins_the_signer_to_this_ref_and_commit(workflows: Path) -> None:
     """The attestation must come from this repository's cd.yml on a GitHub-hosted runner and,
     in cd.yml (GITHUB_REF and GITHUB_SHA set), from the very ref and commit being deployed: one
-    made by a cd.yml changed on another branch does not verify. Any project with the service has
-    the target (cloud none included: it needs only gh)."""
+    made by a cd.yml changed on another branch does not verify. Any project with Kubernetes
+    manifests (the service, the batch CronJob) has the target (cloud none included: it needs only
+    gh)."""
     project = workflows.parent.parent
     answers = _load(project / ".copier-answers.yml")
     images = _attested_images(answers)
@@ -369,12 +379,16 @@ def test_verify_images_pins_the_signer_to_this_ref_and_commit(workflows: Path) -
         return
     github = ("GITHUB_REF", "GITHUB_SHA", "GITHUB_REPOSITORY")
     outside = {k: v for k, v in os.environ.items() if k not in github}
-    digests = {"service": "sha256:" + "a" * 64, "serverless": "sha256:" + "b" * 64}
+    digests = {
+        "service": "sha256:" + "a" * 64,
+        "serverless": "sha256:" + "b" * 64,
+        "batch": "sha256:" + "c" * 64,
+    }
 
     def commands(env: dict[str, str]) -> list[list[str]]:
         dry = subprocess.run(
             ["make", "-n", "verify-images", f"SERVICE_DIGEST={digests['service']}",
-             f"SERVERLESS_DIGEST={digests['serverless']}"],
+             f"SERVERLESS_DIGEST={digests['serverless']}", f"BATCH_DIGEST={digests['batch']}"],
             cwd=project, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert dry.returncode == 0, dry.stderr
@@ -420,8 +434,8 @@ def test_lambda_gets_the_ecr_digest_only_when_its_configuration_was_attested(
     ECR holds carries the attested image's configuration; otherwise nothing is deployed."""
     project = workflows.parent.parent
     answers = _load(project / ".copier-answers.yml")
-    if "serverless" not in _attested_images(answers) or "service" in _attested_images(answers):
-        return  # the Lambda-only project (the service's part needs a cluster)
+    if _attested_images(answers) != ["serverless"]:
+        return  # the Lambda-only project (the service's and the batch's parts need a cluster)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, body in STUBS.items():
@@ -494,6 +508,42 @@ def test_k8s_manifests_deploy_the_release_digest_and_nothing_else(tmp_path: Path
         assert result.returncode != 0, wrong
         assert "SERVICE_DIGEST=sha256:<64 hex digits>" in result.stderr
         assert not (project / "reports/k8s/deploy-prod.yaml").exists()
+
+
+def test_k8s_manifests_pin_the_service_and_the_batch_job_to_their_digests(tmp_path: Path) -> None:
+    """With the batch strategy too, the release's manifests need both digests: one missing, and
+    nothing is rendered (the CronJob would otherwise run the placeholder that no registry
+    serves)."""
+    project = render(
+        tmp_path / "p", project_name="Tagged", deployment_strategies="[batch, model_as_service]"
+    )
+    service, batch = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    deployed = project / "reports/k8s/deploy-staging.yaml"
+
+    def manifests(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "k8s-manifests", "RUN=", "ENV=staging", *args],
+            cwd=project, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    result = manifests(f"SERVICE_DIGEST={service}", f"BATCH_DIGEST={batch}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    docs = {d["kind"]: d for d in yaml.safe_load_all(deployed.read_text())}
+    pods = {
+        "Deployment": docs["Deployment"]["spec"]["template"]["spec"],
+        "CronJob": docs["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+    }
+    images = {kind: pod["containers"][0]["image"] for kind, pod in pods.items()}
+    assert images == {
+        "Deployment": f"ghcr.io/my-org/tagged-service@{service}",
+        "CronJob": f"ghcr.io/my-org/tagged-batch@{batch}",
+    }
+    assert "0" * 64 not in deployed.read_text()
+    deployed.unlink()
+    result = manifests(f"SERVICE_DIGEST={service}")
+    assert result.returncode != 0
+    assert "BATCH_DIGEST=sha256:<64 hex digits>" in result.stderr
+    assert not deployed.exists()
 
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[^@\s]+)@(?P<ref>\S+)\s+#\s+(?P<tag>\S+)\s*$")
