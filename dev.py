@@ -45,6 +45,9 @@ SLOW_TESTS = {
     "serverless": "serverless or lambda",
     "edge": "edge",
 }
+#: The files `dev.py slow STRATEGY` selects from (other slow tests, Checkov's scans among them,
+#: name strategies in their ids too).
+SLOW_STRATEGY_FILES = ("tests/test_generated_ci.py", "tests/test_deployments.py")
 LINTERS = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",))
 
 
@@ -124,7 +127,7 @@ def lint() -> int:
 def slow(args: list[str]) -> int:
     if args and args[0] in SLOW_TESTS:
         strategy, *rest = args
-        return test(["-m", "slow", "-k", SLOW_TESTS[strategy], *rest])
+        return test(["-m", "slow", "-k", SLOW_TESTS[strategy], *SLOW_STRATEGY_FILES, *rest])
     if args and args[0].isidentifier() and not (ROOT / args[0]).exists():
         known = ", ".join(SLOW_TESTS)
         print(f"error: unknown deployment strategy {args[0]!r} ({known})", file=sys.stderr)

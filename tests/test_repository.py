@@ -302,7 +302,8 @@ COLLECT_EACH = """
 import pytest, dev
 for strategy, expression in dev.SLOW_TESTS.items():
     print("==", strategy, flush=True)
-    pytest.main(["-n", "0", "--collect-only", "-q", "-m", "slow", "-k", expression])
+    pytest.main(["-n", "0", "--collect-only", "-q", "-m", "slow", "-k", expression,
+                 *dev.SLOW_STRATEGY_FILES])
 """
 
 
