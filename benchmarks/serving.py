@@ -151,9 +151,13 @@ runs = {
         "--master", "local[2]", "--driver-memory", "2g", f"src/{package}/spark_batch.py", parquet,
         "--output", f"{folder}/spark", "--run-id", "bench"],
 }
+# spark-submit finds pyspark (and its workers their Python) through the project's environment.
+venv = os.path.abspath(".venv/bin")
+env = {**os.environ, "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",
+       "PYSPARK_PYTHON": f"{venv}/python", "PYSPARK_DRIVER_PYTHON": f"{venv}/python"}
 for name, command in runs.items():
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
     in_run = float(re.search(r" in ([\d.]+) s \(", result.stdout)[1])
