@@ -1,7 +1,7 @@
 """Service, batch and edge serving figures of a generated project, each against a named alternative.
 
     .venv/bin/python benchmarks/serving.py [--rows 1000000] [--seconds 20] [--rate 1000]
-        [--only service] [--case bundled] [--case penguins]
+        [--only service|batch|edge|edge-size|spark] [--case bundled] [--case penguins]
         [--dataset /abs/table.parquet --target COLUMN]
 
 Generates a project with the model-as-service, batch and edge strategies for each case, installs
@@ -41,6 +41,11 @@ of the measured path; the batch input is --rows rows sampled with replacement fr
   environments the service and batch images carry (the full package with its extras, built as
   their Dockerfiles build them, bytecode included). `--only edge-size` measures the sizes alone:
   no training, no timing.
+- spark (only with `--only spark`: it installs pyspark and needs Java 17): rows/s of the same
+  --rows rows, as one Parquet file (row groups of 100,000 rows), scored by `<package>
+  batch-predict` into SQLite and by `spark_batch.py` through spark-submit in local mode on 2 cores
+  (`local[2]`) into Parquet, both recording a sample in the prediction store; end to end (with
+  interpreter and JVM start-up) and the run itself as each reports it.
 """
 
 from __future__ import annotations
@@ -124,6 +129,42 @@ for i, record in enumerate(records):
 naive = len(records) / (time.perf_counter() - t0)
 print(f"naive row-by-row loop: {naive:,.0f} rows/s (2,000-row sample)"
       f" -> batch is {rows / elapsed / naive:,.0f}x faster")
+"""
+
+SPARK_SAMPLE = r"""
+import json, sys
+import pandas as pd
+raw, features, out, n = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+frame = (pd.read_parquet(raw) if raw.endswith(".parquet") else pd.read_csv(raw))[features]
+# Row groups of 100,000 rows: Spark splits a file between its cores by row group.
+frame.sample(n, replace=True, random_state=0).to_parquet(out, index=False, row_group_size=100_000)
+"""
+
+SPARK = r"""
+import os, re, subprocess, sys, time
+import pandas as pd
+package, parquet, rows, folder = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+runs = {
+    "batch-predict (one process, scikit-learn)": [f".venv/bin/{package}", "batch-predict",
+        parquet, "--output-url", f"sqlite:///{folder}/single.db", "--run-id", "bench"],
+    "Spark local[2] (spark-submit, ONNX on 2 executor cores)": [".venv/bin/spark-submit",
+        "--master", "local[2]", "--driver-memory", "2g", f"src/{package}/spark_batch.py", parquet,
+        "--output", f"{folder}/spark", "--run-id", "bench"],
+}
+# spark-submit finds pyspark (and its workers their Python) through the project's environment.
+venv = os.path.abspath(".venv/bin")
+env = {**os.environ, "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",
+       "PYSPARK_PYTHON": f"{venv}/python", "PYSPARK_DRIVER_PYTHON": f"{venv}/python"}
+for name, command in runs.items():
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr[-3000:]
+    in_run = float(re.search(r" in ([\d.]+) s \(", result.stdout)[1])
+    print(f"{name}: {rows:,} rows in {elapsed:.1f} s end to end = {rows / elapsed:,.0f} rows/s"
+          f" (the run itself: {in_run:.1f} s = {rows / in_run:,.0f} rows/s)")
+written = pd.read_parquet(f"{folder}/spark", columns=["row_number"])
+assert len(written) == rows, len(written)
 """
 
 EDGE = r"""
@@ -443,6 +484,22 @@ def run_case(
         service(
             project, package, chosen, env, args.seconds, mlflow_venv, args.rate, args.connections
         )
+    if "spark" in only:
+        subprocess.run(["uv", "sync", "--all-extras"], cwd=project, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        parquet = folder / "big.parquet"
+        subprocess.run(
+            [python, "-c", SPARK_SAMPLE, str(raw), json.dumps(features), str(parquet),
+             str(args.rows)], env=env, check=True,
+        )  # fmt: skip
+        result = subprocess.run(
+            [python, "-c", SPARK, package, str(parquet), str(args.rows), str(folder)],
+            cwd=project, env={**env, "PREDICTION_LOGGING": "on"}, capture_output=True, text=True,
+        )  # fmt: skip
+        print(result.stdout, end="")
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 1
     big = folder / "big.csv"
     if "batch" in only:
         subprocess.run(
@@ -480,7 +537,7 @@ def main() -> int:
         "--connections", type=int, nargs="+", default=[4, 20], help="h2load's, one run each"
     )
     parser.add_argument(
-        "--only", choices=["service", "batch", "edge", "edge-size"], action="append"
+        "--only", choices=["service", "batch", "edge", "edge-size", "spark"], action="append"
     )
     parser.add_argument(
         "--case", choices=["bundled", "penguins"], action="append",

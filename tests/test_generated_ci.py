@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -161,6 +162,32 @@ CASES: list[tuple[str | None, tuple[str, ...], tuple[str, ...]]] = [
 ]  # fmt: skip
 
 
+#: The project whose batch also runs on Spark in local mode: a JVM start-up costs seconds, so one
+#: project (a real table, a classifier with text labels) proves what its CI's spark job runs.
+SPARK_TABLE = "islr_default"
+
+
+def _spark(project: Path, env: dict[str, str]) -> None:
+    """The generated CI's spark job (`make spark-test`: the spark extra, the tests marked spark),
+    then spark-submit through `make spark-predict` on the raw data; neither leaves a file git
+    would see."""
+    status = set(git(project, "status", "--porcelain").splitlines())
+    tested = _run(project, "make", "spark-test", env=env)
+    assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-3000:]
+    assert re.search(r"\d+ passed", tested.stdout), tested.stdout[-2000:]
+    assert not re.search(r"\d+ skipped", tested.stdout), tested.stdout[-2000:]
+    raw = next((project / "data" / "raw").glob("*.parquet"))
+    rows = len(pd.read_parquet(raw))
+    submitted = _run(project, "make", "spark-predict", f"INPUT={raw}",
+                     "SPARK_OUTPUT=reports/spark", "BATCH_ARGS=--run-id ci", env=env)  # fmt: skip
+    assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+    assert f"run ci: {rows} rows" in submitted.stdout, submitted.stdout
+    written = pd.read_parquet(project / "reports" / "spark")
+    assert len(written) == rows and set(written["run_id"]) == {"ci"}
+    assert sorted(written["row_number"]) == list(range(rows))
+    assert set(git(project, "status", "--porcelain").splitlines()) == status
+
+
 def _case_id(table: str | None, strategies: tuple[str, ...], answers: tuple[str, ...]) -> str:
     """The case's table, strategies and distinguishing answers: `dev.py slow STRATEGY` selects
     every project that has that strategy by its name here."""
@@ -225,6 +252,8 @@ def test_make_ci_and_the_image_commands_on_each_table_and_strategy(
         assert "eu-ai-act-high" in card and reviewed in card
     for strategy in strategies:  # tests/test_deployments.py runs them on the bundled examples
         IMAGE_COMMAND_CHECKS[strategy](Project(project), tmp_path)
+    if table == SPARK_TABLE:
+        _spark(project, env)
 
 
 def test_pre_commit_hooks_run_offline_and_block_conflicts(tmp_path: Path) -> None:

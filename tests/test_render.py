@@ -108,7 +108,7 @@ PACKAGE_MODULES = {
     "store.py",
     "train.py",
 }
-ONNX_FILES = (  # the ONNX export and its scoring: the service's fast path, the edge runtime
+ONNX_FILES = (  # the ONNX export and its scoring: the service's fast path, the edge runtime, Spark
     "src/{package}/onnx_export.py",
     "src/{package}/onnx_runtime.py",
     "tests/unit/test_onnx_runtime.py",
@@ -122,7 +122,10 @@ STRATEGY_FILES = {
     "batch": {
         "docker/batch.Dockerfile",
         "src/{package}/batch.py",
+        "src/{package}/spark_batch.py",  # the same job on Spark, scoring the ONNX export
         "tests/unit/test_batch.py",
+        "tests/unit/test_spark_batch.py",
+        *ONNX_FILES,
         "docs/deployment/batch.md",
         *KUSTOMIZATIONS,
         "deploy/k8s/base/batch-cronjob.yaml",
@@ -165,7 +168,7 @@ STRATEGY_FILES = {
 }
 #: The names a file or folder takes after each strategy (its stem, without `test_`).
 STRATEGY_NAMES = {
-    "batch": {"batch"},
+    "batch": {"batch", "spark_batch"},
     "model_in_service": {"model_in_service", "model-in-service", "host_app"},
     "model_as_service": {"model_as_service", "model-as-service", "service", "server"},
     "serverless": {"serverless", "lambda", "lambda_handler"},
@@ -400,7 +403,7 @@ def test_risk_category_shapes_the_gates(rendered: tuple[Path, dict[str, str]]) -
     makefile = (root / "Makefile").read_text()
     ci_line = next(line for line in makefile.splitlines() if line.startswith("ci:"))
     assert ("model-card-check" in ci_line) is high
-    assert ('pytest -m "not slices"' in makefile) is not high
+    assert ('pytest -m "not slices' in makefile) is not high
     params = yaml.safe_load((root / "params.yaml").read_text())
     assert "serving" not in params  # the prediction store is configured by the environment
     for page in (root / "docs" / "compliance").glob("record-keeping.md"):
@@ -412,6 +415,46 @@ def test_risk_category_shapes_the_gates(rendered: tuple[Path, dict[str, str]]) -
     assert ("Transparency notice" in (root / "README.md").read_text()) is limited
     for service in root.glob("src/*/service.py"):
         assert ("Transparency notice" in service.read_text()) is limited
+
+
+def test_spark_stays_out_of_make_ci_and_gets_its_own_job(
+    rendered: tuple[Path, dict[str, str]],
+) -> None:
+    """Batch on Spark: the spark extra, marker and targets with batch only; `make ci` neither
+    installs pyspark nor runs its tests, a CI job of its own (GitHub or GitLab) runs
+    `make spark-test`."""
+    root, _ = rendered
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    batch = "batch" in answers["deployment_strategies"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    assert ("spark" in extras) is batch
+    markers = pyproject["tool"]["pytest"]["ini_options"]["markers"]
+    assert any(marker.startswith("spark:") for marker in markers) is batch
+    makefile = (root / "Makefile").read_text()
+    assert ("EXTRAS := --all-extras --no-extra spark" in makefile) is batch
+    assert "RUN := $(UV) run $(EXTRAS)" in makefile and "$(UV) sync $(EXTRAS)" in makefile
+    test_line = next(line for line in makefile.splitlines() if "$(RUN) pytest" in line)
+    assert ("not spark" in test_line) is batch
+    assert ("\nspark-test:" in makefile) is batch
+    assert ("\nspark-predict:" in makefile) is batch
+    if batch:
+        assert any(dep.startswith("pyspark>=4") for dep in extras["spark"])
+        assert "$(UV) run --all-extras pytest -m spark" in makefile
+    if answers["ci_provider"] == "github":
+        jobs = yaml.safe_load((root / ".github" / "workflows" / "ci.yml").read_text())["jobs"]
+        assert ("spark" in jobs) is batch
+        if batch:
+            runs = [step.get("run") for step in jobs["spark"]["steps"] if step.get("run")]
+            assert runs == ["make spark-test"]
+            assert jobs["spark"]["permissions"] == {"contents": "read"}
+    else:
+        jobs = yaml.safe_load((root / ".gitlab" / "ci" / "ci.yml").read_text())
+        assert ("spark-test" in jobs) is batch
+        if batch:
+            script = jobs["spark-test"]["script"]
+            assert script[-1] == "make spark-test"
+            assert "default-jre-headless" in script[0]
 
 
 @pytest.mark.parametrize("area", HIGH_RISK_AREAS)
