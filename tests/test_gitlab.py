@@ -460,6 +460,25 @@ def make_ci_job(project: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def _scheduled_job_opens_a_merge_request(
+    project: Path, job: str, api: FakeGitLab, origin: Path, **variables: str
+) -> dict[str, list[str]]:
+    """Run ``job`` of a scheduled pipeline (PIPELINE=``variables["PIPELINE"]``) in gitlab-ci-local,
+    pushing to ``origin`` and talking to the fake API: it passes, prints no token and opens exactly
+    one merge request, whose form it returns."""
+    result = _gitlab_ci_local(
+        project, job, CI_PIPELINE_SOURCE="schedule", PUSH_URL=str(origin), **_api_env(api),
+        **variables,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert f"PASS  {job}" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+    (merge_request,) = api.posts("/projects/42/merge_requests")
+    assert merge_request["headers"]["private-token"] == TOKEN
+    form: dict[str, list[str]] = merge_request["form"]
+    return form
+
+
 @pytest.mark.slow
 def test_ct_job_retrains_gates_and_opens_a_merge_request(
     fake_gitlab: FakeGitLab, tmp_path: Path
@@ -471,25 +490,13 @@ def test_ct_job_retrains_gates_and_opens_a_merge_request(
     listed = _run(GITLAB_CI_LOCAL, "--list", "--variable=PIPELINE=ct", cwd=project)
     jobs = re.findall(r"^(\S+)\s", listed.stdout, flags=re.M)
     assert "train" in jobs and "make-ci" not in jobs, listed.stdout
-    result = _gitlab_ci_local(
-        project,
-        "train",
-        PIPELINE="ct",
-        CI_PIPELINE_SOURCE="schedule",
-        PUSH_URL=str(origin),
-        **_api_env(fake_gitlab),
+    form = _scheduled_job_opens_a_merge_request(
+        project, "train", fake_gitlab, origin, PIPELINE="ct"
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert "PASS  train" in result.stdout
-    assert TOKEN not in output
-    (merge_request,) = fake_gitlab.posts("/projects/42/merge_requests")
-    form = merge_request["form"]
     assert form["source_branch"] == ["ct/model-update"]
     assert form["target_branch"] == ["main"]
     assert form["title"] == ["Continuous training: new model"]
     assert form["description"][0].strip()
-    assert merge_request["headers"]["private-token"] == TOKEN
     files = git(origin, "ls-tree", "-r", "--name-only", "ct/model-update").splitlines()
     assert {"docs/model/model-card.md", "docs/model/metrics.json", "dvc.lock"} <= set(files)
     message = git(origin, "log", "-1", "--format=%s", "ct/model-update")
@@ -507,21 +514,10 @@ def test_template_sync_job_opens_a_merge_request(
         tmp_path / "project", template=template_releases, vcs_ref="v1.0.0", ci_provider="gitlab"
     )
     origin = _committed_with_origin(project)
-    result = _gitlab_ci_local(
-        project,
-        "template-sync",
-        PIPELINE="template-sync",
-        CI_PIPELINE_SOURCE="schedule",
-        MLOPS_NEW=str(tool("mlops-new")),
-        PUSH_URL=str(origin),
-        **_api_env(fake_gitlab),
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert "PASS  template-sync" in result.stdout
-    assert TOKEN not in output
-    (merge_request,) = fake_gitlab.posts("/projects/42/merge_requests")
-    form = merge_request["form"]
+    form = _scheduled_job_opens_a_merge_request(
+        project, "template-sync", fake_gitlab, origin,
+        PIPELINE="template-sync", MLOPS_NEW=str(tool("mlops-new")),
+    )  # fmt: skip
     assert form["source_branch"] == ["template/update"]
     assert form["title"] == ["Update from the project template"]
     assert "v2.0.0" in form["description"][0]
