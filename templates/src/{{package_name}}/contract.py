@@ -112,14 +112,11 @@ def infer(
     target_section["missing_dropped"] = missing_target
     features: dict[str, dict[str, Any]] = {}
     dropped: dict[str, str] = {}
-    for column in labelled.columns:
-        if column == target:
-            continue
-        kind = _feature(str(column), labelled[column], settings)
+    for column, kind in column_kinds(labelled, settings, target=target).items():
         if isinstance(kind, str):
-            dropped[str(column)] = kind
+            dropped[column] = kind
         else:
-            features[str(column)] = kind
+            features[column] = kind
     if not features:
         reasons = "; ".join(f"{name}: {why}" for name, why in list(dropped.items())[:5])
         raise ContractError(f"every feature was dropped ({reasons})")
@@ -132,6 +129,19 @@ def infer(
         "dropped": dropped,
         "warnings": warnings,
         "settings": dict(vars(settings)),
+    }
+
+
+def column_kinds(
+    frame: pd.DataFrame, settings: Settings = Settings(), *, target: str | None = None
+) -> dict[str, dict[str, Any] | str]:
+    """Each column of ``frame`` but ``target`` as a feature: its contract (a ``features`` entry)
+    or why it is dropped (a ``dropped`` entry). mlops-new shows them when it asks which column
+    to predict."""
+    return {
+        str(column): _feature(str(column), frame[column], settings)
+        for column in frame.columns
+        if column != target
     }
 
 
