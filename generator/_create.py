@@ -110,7 +110,7 @@ def create(
     if refusal:
         raise PolicyError(refusal)
     answers_in = _data.with_absolute_dataset(merge_answers(profile, dict(data or {})))
-    _data.check_given(data or {}, answers_in)
+    _data.check_given(data or {}, answers_in, asking=not defaults)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:

@@ -239,8 +239,9 @@ def test_dataset_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.Monke
     [
         (["dataset=/data/x.csv", "target=y", "problem_type=regression"], "problem_type picks"),
         (["target=churned"], "target names the column of dataset to predict"),
+        (["dataset=/data/x.csv"], "target must name the column of dataset to predict: give"),
     ],
-    ids=["problem-type-with-dataset", "target-without-dataset"],
+    ids=["problem-type-with-dataset", "target-without-dataset", "dataset-without-target"],
 )
 def test_answers_that_would_be_dropped_are_refused(
     tmp_path: Path, data: list[str], message: str
@@ -264,7 +265,7 @@ def _copier_copy(dest: Path, **data: str) -> None:
     ("data", "message"),
     [
         ({"dataset": "data.csv", "target": "y"}, "dataset must be an absolute path"),
-        ({"dataset": "/data/x.csv"}, "target must name the column of dataset to predict"),
+        ({"dataset": "/data/x.csv"}, 'Question "target" is required'),  # no default (UNSET)
         ({"dataset": "/data/x.csv", "target": "%%%"}, "target must be a column name"),
         ({"dataset": "/data/x.csv", "target": "2nd"}, "target must be a column name"),
     ],
