@@ -249,6 +249,8 @@ def _translated(
         raise failure(f"{first} (template {src!r}); {trust_hint}") from exc
     except InteractiveSessionError as exc:
         raise UsageError(NO_TERMINAL) from exc
+    except KeyboardInterrupt:
+        raise  # Ctrl-C at a question (Copier's CopierAnswersInterrupt): the caller's to report
     except CopierError as exc:
         raise failure(one_line(exc)) from exc
     except ProcessExecutionError as exc:

@@ -37,15 +37,21 @@ TEMPLATE_CONTRACT = "src/{{package_name}}/contract.py"
 
 @dataclass(frozen=True)
 class ImportedData:
-    """What :func:`import_dataset` wrote in the staged project."""
+    """What :func:`import_dataset` wrote in the staged project, and what it inferred."""
 
     source: Path
     contract: str  #: the contract file, relative to the project
     data: str  #: the imported table, relative to the project (not committed)
-    task: str
     rows: int
-    features: int
-    dropped: int
+    target: str  #: the target column (normalised name)
+    task: str  #: binary, multiclass or regression
+    #: Classification: the labels as the data has them (the positive one, when binary); else ().
+    labels: tuple[Any, ...]
+    positive: Any
+    #: Regression: the target's observed minimum and maximum; else None.
+    observed: tuple[float, float] | None
+    features: dict[str, str]  #: each feature kept -> its kind (:func:`describe_kind`)
+    dropped: dict[str, str]  #: each column dropped -> why
     warnings: tuple[str, ...]
 
 
@@ -191,14 +197,20 @@ def import_dataset(staging: Path, answers: Mapping[str, Any]) -> ImportedData | 
         frame.to_parquet(raw, index=False)
     except (OSError, ValueError, TypeError) as exc:
         raise DataError(f"{source}: cannot be written as Parquet: {one_line(exc)}") from exc
+    target = contract["target"]
+    observed = target.get("observed")
     return ImportedData(
         source=source,
         contract=written.relative_to(staging).as_posix(),
         data=RAW_DATA,
-        task=str(contract["target"]["task"]),
         rows=int(contract["rows"]),
-        features=len(contract["features"]),
-        dropped=len(contract["dropped"]),
+        target=str(target["name"]),
+        task=str(target["task"]),
+        labels=tuple(target.get("labels") or ()),
+        positive=target.get("positive"),
+        observed=(observed["min"], observed["max"]) if observed else None,
+        features={str(name): describe_kind(spec) for name, spec in contract["features"].items()},
+        dropped={str(name): str(why) for name, why in contract["dropped"].items()},
         warnings=tuple(str(warning) for warning in contract["warnings"]),
     )
 
