@@ -116,15 +116,11 @@ def infer(
     target_section["missing_dropped"] = missing_target
     features: dict[str, dict[str, Any]] = {}
     dropped: dict[str, str] = {}
-    for column in labelled.columns:
-        if column == target:
-            continue
-        # A row number is judged on every row: dropping rows without a target leaves gaps.
-        kind = _row_number(frame[column]) or _feature(str(column), labelled[column], settings)
+    for column, kind in column_kinds(frame, settings, target=target).items():
         if isinstance(kind, str):
-            dropped[str(column)] = kind
+            dropped[column] = kind
         else:
-            features[str(column)] = kind
+            features[column] = kind
     if not features:
         reasons = "; ".join(f"{name}: {why}" for name, why in list(dropped.items())[:5])
         raise ContractError(f"every feature was dropped ({reasons})")
@@ -140,6 +136,23 @@ def infer(
         "dropped": dropped,
         "warnings": warnings,
         "settings": dict(vars(settings)),
+    }
+
+
+def column_kinds(
+    frame: pd.DataFrame, settings: Settings = Settings(), *, target: str | None = None
+) -> dict[str, dict[str, Any] | str]:
+    """Each column of ``frame`` but ``target`` as a feature: its contract (a ``features`` entry)
+    or why it is dropped (a ``dropped`` entry), judged on the rows with a target; a row number on
+    every row (dropping rows without a target leaves gaps in it). mlops-new shows them when it
+    asks which column to predict."""
+    rows = frame
+    if target is not None and not (has_target := frame[target].notna()).all():
+        rows = frame[has_target]
+    return {
+        str(column): _row_number(frame[column]) or _feature(str(column), rows[column], settings)
+        for column in frame.columns
+        if column != target
     }
 
 
