@@ -7,10 +7,18 @@ maps each kind to the mlops-new error the caller names, so no caller matches mes
 
 Answers to multi-select questions are accepted in the forms people type: ``batch``,
 ``batch,edge``, ``batch, edge`` and ``[batch, edge]`` (Copier itself takes only a YAML list).
+
+The user's table (docs/decisions/0002-interactive-target.md): mlops-new adds Jinja filters of its
+own to the template's environment (``mlops_new_dataset``, ``mlops_new_target_choices``,
+``mlops_new_target_default``). The template's ``dataset`` validator tests for the first one
+(``is filter``) to take a ``~`` or relative path, which the worker makes absolute once the
+questions are answered; when the questions are asked, :func:`offer_columns` turns ``target``
+into a choice among the table's columns. Plain Copier has none of them and asks as before.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Iterator, Mapping
@@ -24,6 +32,7 @@ import yaml
 from copier.errors import CopierError, CopierWarning, InteractiveSessionError, UnsafeTemplateError
 from plumbum import ProcessExecutionError, local
 
+from generator import _data
 from generator._template import git_environment, network_note
 from generator._vcs import one_line
 from generator.errors import NO_TERMINAL, InvalidAnswerError, MlopsNewError, UsageError
@@ -54,6 +63,8 @@ def copy(
     settings |= {"unsafe": unsafe, "skip_tasks": skip_tasks}
     with _worker(src, data, failure, trust_hint, caught, settings) as worker:
         questions = dict(worker.template.questions_data)
+        if not defaults:
+            offer_columns(worker, data)
         worker.run_copy()
     return questions, tuple(caught)
 
@@ -94,17 +105,79 @@ def _worker(
     """A Copier worker with ``settings``, quiet and overwriting, whose answers ``data`` take the
     forms people type, inside the error translation, the warning collection and the git
     environment that reads the bundled template."""
-    from copier._main import Worker  # imported here: Copier takes a while to import
-
     refs = (settings.get("vcs_ref"), *([from_ref] if from_ref else []))  # what git checks out
     with (
         _translated(src, failure, trust_hint, network_note(src, refs)),
         _collected_warnings(caught),
         _git_environment(src, refs),
-        Worker(data=dict(data), quiet=True, overwrite=True, **settings) as worker,
+        _worker_class()(data=dict(data), quiet=True, overwrite=True, **settings) as worker,
     ):
         worker.data.update(normalise_multiselect(worker.template.questions_data, data))
+        _add_filters(worker, check_dataset=not settings["defaults"] and _data.DATASET not in data)
         yield worker
+
+
+@functools.cache
+def _worker_class() -> type[Any]:
+    """Copier's Worker, whose questionnaire ends by making a ``dataset`` answer absolute (a
+    ``~`` or relative path typed at the prompt, as :func:`_data.with_absolute_dataset` does for
+    ``--data``) before anything is rendered or recorded."""
+    from copier._main import Worker  # imported here: Copier takes a while to import
+
+    class _Worker(Worker):
+        def _ask(self) -> None:
+            super()._ask()
+            dataset = self.answers.user.get(_data.DATASET)
+            if isinstance(dataset, str) and dataset.strip():
+                self.answers.user[_data.DATASET] = _data.absolute(dataset)
+
+    return _Worker
+
+
+def _add_filters(worker: Any, *, check_dataset: bool) -> None:
+    """Register mlops-new's filters in the worker's Jinja environment, reading tables with the
+    template's own contract module. ``check_dataset``: the ``dataset`` validator reads the
+    table, so that a path that cannot be used is asked again (an answer given with ``--data``
+    is checked after rendering instead, exit 12)."""
+    template = worker.template
+    table = _data.TableColumns(
+        Path(template.local_abspath, template.subdirectory, _data.TEMPLATE_CONTRACT)
+    )
+    filters = worker.jinja_env.filters
+
+    def dataset_problem(value: str) -> str:
+        return table.problem(value) if check_dataset and table.available else ""
+
+    def target_choices(value: str) -> str:
+        offered = {c.label: c.name for c in table.columns(value)} if value else {}
+        return yaml.safe_dump(offered, sort_keys=False, allow_unicode=True, width=1 << 16)
+
+    def target_default(value: str) -> str:
+        return table.columns(value)[-1].name
+
+    filters["mlops_new_dataset"] = dataset_problem  # includes/validators.jinja tests for it
+    if table.available:  # used by offer_columns' target question
+        filters["mlops_new_target_choices"] = target_choices
+        filters["mlops_new_target_default"] = target_default
+
+
+def offer_columns(worker: Any, data: Mapping[str, Any]) -> None:
+    """When ``target`` will be asked (no ``--data`` answer for it), make it a choice among the
+    columns of the ``dataset`` table (name and kind; the last column by default), keeping its
+    validator and ``when``. Without a dataset it stays the bundled example's ``target``."""
+    questions = worker.template.questions_data
+    details = questions.get(_data.TARGET)
+    if not isinstance(details, Mapping) or _data.TARGET in data:
+        return
+    if "mlops_new_target_choices" not in worker.jinja_env.filters:
+        return  # the template has no contract module to read the table with
+    without = details.get("default", "")  # the bundled example's target: nothing is asked
+    questions[_data.TARGET] = {
+        **details,
+        "choices": "{{ dataset | mlops_new_target_choices }}",
+        "default": "{% if dataset %}{{ dataset | mlops_new_target_default }}{% else %}"
+        f"{without}{{% endif %}}",
+    }
 
 
 def normalise_multiselect(questions: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,6 +249,8 @@ def _translated(
         raise failure(f"{first} (template {src!r}); {trust_hint}") from exc
     except InteractiveSessionError as exc:
         raise UsageError(NO_TERMINAL) from exc
+    except KeyboardInterrupt:
+        raise  # Ctrl-C at a question (Copier's CopierAnswersInterrupt): the caller's to report
     except CopierError as exc:
         raise failure(one_line(exc)) from exc
     except ProcessExecutionError as exc:

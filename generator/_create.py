@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from generator.errors import (
     InvalidAnswerError,
     MlopsNewError,
     PolicyError,
+    Stopped,
     TemplateError,
 )
 
@@ -51,6 +52,7 @@ class CreateResult:
     template: TemplateSource
     answers: dict[str, Any]
     git_commit: str | None
+    #: Copier's warnings (the data contract's are ``imported.warnings``).
     warnings: tuple[str, ...] = field(default=())
     #: The ``dataset`` answer's table and the contract inferred for it, or None (bundled example).
     imported: _data.ImportedData | None = None
@@ -86,6 +88,7 @@ def create(
     existing_dir: bool = False,
     trust: bool = False,
     profile: LoadedProfile | None = None,
+    confirm: Callable[[_data.ImportedData], bool] | None = None,
 ) -> CreateResult:
     """Generate a project at ``destination`` and return what was made.
 
@@ -99,7 +102,9 @@ def create(
 
     With a ``dataset`` answer (made absolute here), the staged project's contract module reads
     the table and infers its data contract for the ``target`` answer; a table that cannot be
-    used raises :class:`DataError` and nothing is written at the destination.
+    used raises :class:`DataError` and nothing is written at the destination. ``confirm`` is
+    then called with what was inferred before anything is written: False raises
+    :class:`Stopped`, and nothing is written either.
     """
     destination = destination.expanduser().absolute()
     _check_destination(destination, existing_dir)
@@ -110,7 +115,7 @@ def create(
     if refusal:
         raise PolicyError(refusal)
     answers_in = _data.with_absolute_dataset(merge_answers(profile, dict(data or {})))
-    _data.check_given(data or {}, answers_in)
+    _data.check_given(data or {}, answers_in, asking=not defaults)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
@@ -132,8 +137,11 @@ def create(
             enforce(profile, answers)
             _record_profile(profile, staging)
         imported = _data.import_dataset(staging, answers)
-        if imported is not None:
-            caught = (*caught, *imported.warnings)
+        if imported is not None and confirm is not None and not confirm(imported):
+            raise Stopped(
+                f"not created: the data contract inferred from {imported.source} was declined;"
+                " nothing was written"
+            )
         files = _list_files(staging)
         # The imported table is data: git ignores it (`make data` rebuilds it, DVC versions it).
         tracked = tuple(f for f in files if imported is None or f != imported.data)

@@ -5,6 +5,10 @@ pandas, NumPy and PyYAML, and pyarrow for Parquet) reads the table and infers it
 so the contract mlops-new writes is exactly the one the project's ``make contract`` would. Both
 land in the staging folder only: a table that cannot be read or get a contract raises
 :class:`DataError` before anything reaches the destination.
+
+While the questions are asked, the template's own ``contract.py`` (:data:`TEMPLATE_CONTRACT`)
+reads the table the ``dataset`` answer names, so that the ``target`` question can offer its
+columns (:class:`TableColumns`).
 """
 
 from __future__ import annotations
@@ -27,35 +31,63 @@ DATASET, TARGET, PROBLEM_TYPE = "dataset", "target", "problem_type"
 #: Where the imported table goes in the project (``params.yaml``'s ``data.raw_path``); git
 #: ignores it: ``make data`` rebuilds it from ``dataset`` and DVC, when chosen, versions it.
 RAW_DATA = "data/raw/dataset.parquet"
+#: The contract module in the template (below its ``_subdirectory``), read before rendering.
+TEMPLATE_CONTRACT = "src/{{package_name}}/contract.py"
 
 
 @dataclass(frozen=True)
 class ImportedData:
-    """What :func:`import_dataset` wrote in the staged project."""
+    """What :func:`import_dataset` wrote in the staged project, and what it inferred."""
 
     source: Path
     contract: str  #: the contract file, relative to the project
     data: str  #: the imported table, relative to the project (not committed)
-    task: str
     rows: int
-    features: int
-    dropped: int
+    target: str  #: the target column (normalised name)
+    task: str  #: binary, multiclass or regression
+    #: Classification: the labels as the data has them (the positive one, when binary); else ().
+    labels: tuple[Any, ...]
+    positive: Any
+    #: Regression: the target's observed minimum and maximum; else None.
+    observed: tuple[float, float] | None
+    features: dict[str, str]  #: each feature kept -> its kind (:func:`describe_kind`)
+    dropped: dict[str, str]  #: each column dropped -> why
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column of the table, as the ``target`` question offers it."""
+
+    name: str  #: normalised, as the contract names it: the answer recorded for ``target``
+    kind: str  #: its kind as a feature, or why it would be dropped (:func:`describe_kind`)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.kind})" if self.kind else self.name
+
+
 def with_absolute_dataset(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with a ``dataset`` answer made absolute (``~`` expanded): the answer is recorded,
-    and the project reads it from its own folder."""
+    """``data`` with a ``dataset`` answer made absolute (:func:`absolute`)."""
     answers = dict(data)
     dataset = str(answers.get(DATASET) or "").strip()
     if dataset:
-        answers[DATASET] = str(Path(dataset).expanduser().absolute())
+        answers[DATASET] = absolute(dataset)
     return answers
 
 
-def check_given(given: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
+def absolute(path: str) -> str:
+    """``path`` with ``~`` expanded and made absolute from the current folder: the ``dataset``
+    answer is recorded, and the project reads it from its own folder."""
+    return str(Path(path.strip()).expanduser().absolute())
+
+
+def check_given(
+    given: Mapping[str, Any], answers: Mapping[str, Any], *, asking: bool = False
+) -> None:
     """Refuse answers the user gave that ``answers`` would silently drop: ``problem_type`` with
-    a ``dataset`` (the task then comes from the target column), ``target`` without one."""
+    a ``dataset`` (the task then comes from the target column), ``target`` without one; and,
+    unless the questions are asked (``asking``), a ``dataset`` without a ``target``."""
     if not answers.get(DATASET) and given.get(TARGET):
         raise InvalidAnswerError(
             f"{TARGET} names the column of {DATASET} to predict: give {DATASET}=FILE too"
@@ -66,6 +98,74 @@ def check_given(given: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
             f"{PROBLEM_TYPE} picks the bundled example only; with {DATASET} the task is inferred"
             f" from the {TARGET} column (correct it in the data contract, contract.yaml)"
         )
+    if answers.get(DATASET) and not str(answers.get(TARGET) or "").strip() and not asking:
+        raise InvalidAnswerError(
+            f"{TARGET} must name the column of {DATASET} to predict: give {TARGET}=COLUMN too"
+        )
+
+
+def describe_kind(spec: Mapping[str, Any] | str, *, short: bool = False) -> str:
+    """A column's kind in a few words, from its contract entry: ``numeric, float``,
+    ``categorical, 3 values, nullable``; or, for a dropped column, its reason (``short``: the
+    reason's first words, ``identifier``)."""
+    if isinstance(spec, str):
+        return spec.partition(":")[0] if short else spec
+    nullable = ", nullable" if spec.get("nullable") else ""
+    if spec.get("type") == "categorical":
+        return f"categorical, {len(spec.get('categories') or ())} values{nullable}"
+    return f"{spec.get('type', 'unknown')}, {spec.get('dtype', 'unknown')}{nullable}"
+
+
+class TableColumns:
+    """The columns of the table a ``dataset`` answer names, read by the template's own
+    ``contract.py`` (``contract_py``) as ``make contract`` reads it; the last table read is
+    remembered, so the questions that ask about it read it once."""
+
+    def __init__(self, contract_py: Path) -> None:
+        self._contract_py = contract_py
+        self._module: ModuleType | None = None
+        self._read: tuple[tuple[str, int, int], tuple[Column, ...]] | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether the template has a contract module to read tables with."""
+        return self._contract_py.is_file()
+
+    def problem(self, dataset: str) -> str:
+        """Why the table at ``dataset`` (``~`` or relative allowed) cannot be read, or ``""``."""
+        try:
+            self.columns(dataset)
+        except DataError as exc:
+            return str(exc)
+        return ""
+
+    def columns(self, dataset: str) -> tuple[Column, ...]:
+        """The table's columns, in order; raises :class:`DataError` when it cannot be read (the
+        message names the file as it was typed, ``~`` expanded)."""
+        path = Path(dataset.strip()).expanduser()
+        try:
+            stat = path.stat()
+        except OSError:
+            raise DataError(f"{path} not found") from None
+        key = (str(path.absolute()), stat.st_mtime_ns, stat.st_size)
+        if self._read is not None and self._read[0] == key:
+            return self._read[1]
+        module = self._module = self._module or _load(self._contract_py)
+        try:
+            frame = module.read_table(path)
+            kinds = getattr(module, "column_kinds", None)  # a template release before it: names
+            described = kinds(frame) if kinds else dict.fromkeys(map(str, frame.columns), "")
+        except (module.ContractError, OSError, ValueError, TypeError) as exc:
+            detail = one_line(exc)
+            raise DataError(detail if str(path) in detail else f"{path}: {detail}") from exc
+        found = tuple(
+            Column(name, describe_kind(kind, short=True) if kind else "")
+            for name, kind in described.items()
+        )
+        if not found:
+            raise DataError(f"{path} has no columns")
+        self._read = (key, found)
+        return found
 
 
 def import_dataset(staging: Path, answers: Mapping[str, Any]) -> ImportedData | None:
@@ -97,14 +197,20 @@ def import_dataset(staging: Path, answers: Mapping[str, Any]) -> ImportedData | 
         frame.to_parquet(raw, index=False)
     except (OSError, ValueError, TypeError) as exc:
         raise DataError(f"{source}: cannot be written as Parquet: {one_line(exc)}") from exc
+    target = contract["target"]
+    observed = target.get("observed")
     return ImportedData(
         source=source,
         contract=written.relative_to(staging).as_posix(),
         data=RAW_DATA,
-        task=str(contract["target"]["task"]),
         rows=int(contract["rows"]),
-        features=len(contract["features"]),
-        dropped=len(contract["dropped"]),
+        target=str(target["name"]),
+        task=str(target["task"]),
+        labels=tuple(target.get("labels") or ()),
+        positive=target.get("positive"),
+        observed=(observed["min"], observed["max"]) if observed else None,
+        features={str(name): describe_kind(spec) for name, spec in contract["features"].items()},
+        dropped={str(name): str(why) for name, why in contract["dropped"].items()},
         warnings=tuple(str(warning) for warning in contract["warnings"]),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from generator.errors import NO_TERMINAL, MlopsNewError, UpdateConflict, UsageError
+from generator.errors import NO_TERMINAL, MlopsNewError, Stopped, UpdateConflict, UsageError
 
 if TYPE_CHECKING:
+    from generator._data import ImportedData
     from generator._update import UpdateResult
 
 
@@ -103,7 +105,7 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("error: interrupted; nothing was written", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(Stopped.exit_code) from None
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise
@@ -183,6 +185,7 @@ def create(
             existing_dir=existing_dir,
             trust=trust,
             profile=loaded,
+            confirm=lambda imported: _confirm_contract(imported, ask=not defaults),
         )
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -192,7 +195,8 @@ def create(
         imported = result.imported
         typer.echo(
             f"Data contract {imported.contract}: {imported.task}, {imported.rows} rows,"
-            f" {imported.features} features, {imported.dropped} columns dropped; review it"
+            f" {len(imported.features)} features, {len(imported.dropped)} columns dropped;"
+            " review it"
         )
     if result.git_commit:
         typer.echo(f"Initial commit {result.git_commit[:12]} on branch main")
@@ -203,6 +207,47 @@ def create(
     if loaded is not None:
         typer.echo(f"Applied profile {loaded.path} (recorded in .mlops-new/profile.yml)")
     typer.echo(f"Next: cd {destination} && make ci")
+
+
+def _confirm_contract(imported: ImportedData, *, ask: bool) -> bool:
+    """Print what was inferred from the user's table; when ``ask``, whether to go on."""
+    for line in contract_summary(imported):
+        typer.echo(line)
+    if not ask:
+        return True
+    try:
+        return typer.confirm("Create the project with this data contract?", default=True)
+    except typer.Abort:  # Ctrl-C or end of input at the question
+        return False
+
+
+def contract_summary(imported: ImportedData, width: int = 100) -> list[str]:
+    """What was inferred from the table, for people: the target's task and labels or range, the
+    features kept with their kinds, the columns dropped with the reason, the warnings."""
+    if imported.observed is not None:
+        low, high = imported.observed
+        target = f"{imported.target}: {imported.task}, observed {low} to {high}"
+    else:
+        positive = f" (positive: {imported.positive})" if imported.positive is not None else ""
+        labels = ", ".join(map(str, imported.labels))
+        target = f"{imported.target}: {imported.task}, labels {labels}{positive}"
+    kept = ", ".join(f"{name} ({kind})" for name, kind in imported.features.items())
+    rows: list[tuple[str, str]] = [
+        ("target", target),
+        ("features", f"{len(imported.features)} kept: {kept}"),
+        *(("dropped", f"{name}: {why}") for name, why in imported.dropped.items()),
+        *(("warning", warning) for warning in imported.warnings),
+    ]
+    lines = [f"Data contract inferred from {imported.source} ({imported.rows} rows):"]
+    for label, text in rows:
+        lines += textwrap.wrap(
+            text,
+            width,
+            initial_indent=f"  {label:<9} ",
+            subsequent_indent=" " * 12,
+            break_on_hyphens=False,
+        )
+    return lines
 
 
 @app.command()

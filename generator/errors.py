@@ -17,6 +17,7 @@ Exit codes (documented in docs/cli.md):
    12  the dataset cannot be used (missing, unreadable, unsupported format, bad target or columns)
    64  usage error (unknown option, missing argument, no terminal to ask on): EX_USAGE, never 2,
        which `check` uses for "only an update is available"
+  130  stopped by the user: Ctrl-C, or `create` declined at its confirmation; nothing written
 
 `mlops-new check` has its own result codes (0 conforms, 1 violation, 2 only an update is
 available, 0 for that with --update-ok); its errors (e.g. an invalid profile) use the codes above.
@@ -96,3 +97,9 @@ class DataError(MlopsNewError):
     """The ``dataset`` answer's table cannot be read or get a data contract for its target."""
 
     exit_code = 12
+
+
+class Stopped(MlopsNewError):
+    """The user stopped the command (Ctrl-C, or no to ``create``'s confirmation)."""
+
+    exit_code = 130

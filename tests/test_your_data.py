@@ -140,6 +140,16 @@ def test_a_users_table_gets_its_contract_and_is_imported(
     assert f"Data contract {CONTRACT}: binary, 500 rows, 2 features, 1 columns dropped" in (
         result.stdout
     )
+    # What was inferred is shown before anything is written; --defaults goes on without asking.
+    summary = result.stdout[: result.stdout.index("Created ")]
+    assert f"Data contract inferred from {tmp_path / 'credit default.csv'} (500 rows):" in summary
+    assert "  target    default: binary, labels No, Yes (positive: Yes)\n" in summary
+    assert (
+        "  features  2 kept: balance (numeric, float), student (categorical, 2 values, nullable)"
+        in summary
+    )
+    assert "  dropped   customer_id: identifier: the row number (500 consecutive integers)\n" in summary
+    assert "Create the project" not in result.stdout
 
     contract = yaml.safe_load((dest / CONTRACT).read_text())
     assert contract["target"]["name"] == "default"
@@ -205,6 +215,7 @@ def test_cars_regression_with_missing_targets_dates_and_names(tmp_path: Path) ->
     result = _create(dest, f"dataset={source}", "target=Miles_per_Gallon", git_repo=False)
     assert result.exit_code == 0, result.output
     assert "regression, 398 rows, 6 features, 2 columns dropped" in result.stdout
+    assert "  target    miles_per_gallon: regression, observed 9 to 46.6\n" in result.stdout
 
     contract = yaml.safe_load((dest / CONTRACT).read_text())
     target = contract["target"]
@@ -239,8 +250,9 @@ def test_dataset_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.Monke
     [
         (["dataset=/data/x.csv", "target=y", "problem_type=regression"], "problem_type picks"),
         (["target=churned"], "target names the column of dataset to predict"),
+        (["dataset=/data/x.csv"], "target must name the column of dataset to predict: give"),
     ],
-    ids=["problem-type-with-dataset", "target-without-dataset"],
+    ids=["problem-type-with-dataset", "target-without-dataset", "dataset-without-target"],
 )
 def test_answers_that_would_be_dropped_are_refused(
     tmp_path: Path, data: list[str], message: str
@@ -264,7 +276,7 @@ def _copier_copy(dest: Path, **data: str) -> None:
     ("data", "message"),
     [
         ({"dataset": "data.csv", "target": "y"}, "dataset must be an absolute path"),
-        ({"dataset": "/data/x.csv"}, "target must name the column of dataset to predict"),
+        ({"dataset": "/data/x.csv"}, 'Question "target" is required'),  # no default (UNSET)
         ({"dataset": "/data/x.csv", "target": "%%%"}, "target must be a column name"),
         ({"dataset": "/data/x.csv", "target": "2nd"}, "target must be a column name"),
     ],

@@ -57,6 +57,10 @@ class Settings:
     leakage_score: float = 0.99
     #: Rows inspected for leakage (a seeded sample beyond that).
     sample_rows: int = 100_000
+    #: A number beyond this many interquartile ranges of the quartiles is an outlier; each
+    #: numeric feature records the data's own share of them (``observed.outside``), the base of
+    #: the outlier check (params.yaml's ``quality.outlier_iqr_factor`` is the same by default).
+    outlier_iqr_factor: float = 4.0
 
 
 def normalise_name(name: object) -> str:
@@ -112,14 +116,11 @@ def infer(
     target_section["missing_dropped"] = missing_target
     features: dict[str, dict[str, Any]] = {}
     dropped: dict[str, str] = {}
-    for column in labelled.columns:
-        if column == target:
-            continue
-        kind = _feature(str(column), labelled[column], settings)
+    for column, kind in column_kinds(frame, settings, target=target).items():
         if isinstance(kind, str):
-            dropped[str(column)] = kind
+            dropped[column] = kind
         else:
-            features[str(column)] = kind
+            features[column] = kind
     if not features:
         reasons = "; ".join(f"{name}: {why}" for name, why in list(dropped.items())[:5])
         raise ContractError(f"every feature was dropped ({reasons})")
@@ -127,11 +128,31 @@ def infer(
     return {
         "version": VERSION,
         "rows": len(labelled),
+        # Rows identical to an earlier one (every column): the data's own rate, which the
+        # duplicate check allows (a survey of a few answers repeats itself; a join bug doubles).
+        "duplicates": round(float(labelled.duplicated().mean()), 4),
         "target": target_section,
         "features": features,
         "dropped": dropped,
         "warnings": warnings,
         "settings": dict(vars(settings)),
+    }
+
+
+def column_kinds(
+    frame: pd.DataFrame, settings: Settings = Settings(), *, target: str | None = None
+) -> dict[str, dict[str, Any] | str]:
+    """Each column of ``frame`` but ``target`` as a feature: its contract (a ``features`` entry)
+    or why it is dropped (a ``dropped`` entry), judged on the rows with a target; a row number on
+    every row (dropping rows without a target leaves gaps in it). mlops-new shows them when it
+    asks which column to predict."""
+    rows = frame
+    if target is not None and not (has_target := frame[target].notna()).all():
+        rows = frame[has_target]
+    return {
+        str(column): _row_number(frame[column]) or _feature(str(column), rows[column], settings)
+        for column in frame.columns
+        if column != target
     }
 
 
@@ -249,8 +270,6 @@ def _number_column(
     if low == high:
         return f"constant: only {_plain(low)!r}"
     integral = bool(np.array_equal(numbers, np.floor(numbers)))
-    if integral and numbers[0] in (0, 1) and _row_index(numbers):
-        return f"identifier: the row number ({len(numbers)} consecutive integers)"
     if _IDENTIFIER.search(name):
         distinct = len(np.unique(numbers))
         if _identifier(name, distinct, len(numbers), settings.unique_share):
@@ -261,7 +280,7 @@ def _number_column(
         if len(levels) <= codes:
             return {"type": "categorical", "dtype": "integer", "nullable": nullable,
                     "categories": [int(level) for level in levels]}  # fmt: skip
-    return _numeric(numbers, integral, nullable, low, high)
+    return _numeric(numbers, integral, nullable, low, high, settings)
 
 
 def _numbers_as_text(present: pd.Series) -> bool:
@@ -272,13 +291,24 @@ def _numbers_as_text(present: pd.Series) -> bool:
 
 
 def _numeric(
-    numbers: np.ndarray, integral: bool, nullable: bool, low: float, high: float
+    numbers: np.ndarray,
+    integral: bool,
+    nullable: bool,
+    low: float,
+    high: float,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Bounds with headroom: never below 0 for a column that is never negative (a count, a
-    size), else one observed span beyond the observed minimum; one span above the maximum."""
+    size), else one observed span beyond the observed minimum; one span above the maximum. The
+    observed statistics include the quartiles and the share of values beyond the outlier fences
+    (``outlier_iqr_factor`` interquartile ranges of them): a skewed feature has its own tail."""
     span = high - low
     lower = 0.0 if low >= 0 else low - span
     upper = high + span
+    q25, q75 = (float(q) for q in np.quantile(numbers, [0.25, 0.75]))
+    std = float(numbers.std(ddof=1)) if len(numbers) > 1 else 0.0
+    fence_low, fence_high = outlier_fences(q25, q75, std, settings.outlier_iqr_factor)
+    outside = float(np.mean((numbers < fence_low) | (numbers > fence_high)))
     return {
         "type": "numeric",
         "dtype": "integer" if integral else "float",
@@ -289,9 +319,21 @@ def _numeric(
             "min": _number(low),
             "max": _number(high),
             "mean": _number(numbers.mean()),
-            "std": _number(numbers.std(ddof=1)),
+            "std": _number(std),
+            "q25": _number(q25),
+            "q75": _number(q75),
+            "outside": round(outside, 4),
         },
     }
+
+
+def outlier_fences(q25: float, q75: float, std: float, factor: float) -> tuple[float, float]:
+    """Values beyond ``factor`` interquartile ranges of the quartiles are outliers (a feature
+    mostly one value, with no interquartile range, uses its standard deviation)."""
+    spread = q75 - q25
+    if not spread > 0:
+        spread = std if std > 0 else 1.0
+    return q25 - factor * spread, q75 + factor * spread
 
 
 def _dates(present: pd.Series) -> bool:
@@ -307,8 +349,28 @@ def _dates(present: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
-def _row_index(numbers: np.ndarray) -> bool:
-    return bool(np.array_equal(numbers, numbers[0] + np.arange(len(numbers))))
+def _row_number(values: pd.Series) -> str | None:
+    """Why ``values`` is a row number (whole numbers, each larger than the one before, with at
+    most as many gaps as values: R's row names, a subset's index), else None."""
+    if (
+        len(values) < 3
+        or not pd.api.types.is_numeric_dtype(values)
+        or pd.api.types.is_bool_dtype(values)
+        or values.isna().any()
+    ):
+        return None
+    numbers = values.to_numpy(dtype="float64")
+    steps = np.diff(numbers)
+    if not (np.all(steps > 0) and np.array_equal(numbers, np.floor(numbers))):
+        return None
+    if numbers[-1] - numbers[0] + 1 > 2 * len(numbers):
+        return None
+    consecutive = bool(np.all(steps == 1))
+    return (
+        f"identifier: the row number ({len(numbers)} consecutive integers)"
+        if consecutive
+        else f"identifier: the row number ({len(numbers)} increasing integers)"
+    )
 
 
 def _warnings(
@@ -333,14 +395,98 @@ def _warnings(
     )
     y = sample[target]
     positive = (y == section["positive"]).to_numpy() if section["task"] == "binary" else None
+    alone: list[str] = []
     for name, spec in features.items():
         score = _alone(sample[name], y, positive, section["task"], spec)
         if score is not None and score >= settings.leakage_score:
+            alone.append(name)
             found.append(
                 f"likely leakage: {name!r} alone predicts the target (score {score:.3f}); check it"
                 " is known before the target is, or drop it (model.exclude_features)"
             )
+    together = _together(sample, target, section["task"], features, settings)
+    if together is not None and not set(together[0]) <= set(alone):
+        names, score = together
+        measure = "R²" if section["task"] == "regression" else "balanced accuracy"
+        found.append(
+            f"likely leakage: {', '.join(map(repr, names))} together predict the target almost"
+            f" exactly (a linear model of them: held-out {measure} {score:.3f}); check they are"
+            " known before the target is, or drop them (model.exclude_features)"
+        )
     return found
+
+
+#: Rows the joint leakage check fits and scores a linear model on (half each).
+_TOGETHER_ROWS = 10_000
+#: Features the joint leakage check names at most (chosen greedily).
+_TOGETHER_NAMES = 5
+
+
+def _together(
+    frame: pd.DataFrame,
+    target: str,
+    task: str,
+    features: dict[str, dict[str, Any]],
+    settings: Settings,
+) -> tuple[list[str], float] | None:
+    """The fewest features (greedily, at most five) with which a least-squares linear model,
+    fitted on half of the rows, reproduces the target on the other half almost exactly: held-out
+    R² (regression) or balanced accuracy (classification) of at least ``leakage_score``. None
+    when every feature together does not (a target that is a function of several features, such
+    as a total or an average of its parts, is caught here; one feature alone, by :func:`_alone`).
+    """
+    rows = frame if len(frame) <= _TOGETHER_ROWS else frame.sample(_TOGETHER_ROWS, random_state=0)
+    if len(rows) < 40:
+        return None
+    blocks = {name: _design(rows[name], spec) for name, spec in features.items()}
+    if task == "regression":
+        answers = rows[target].to_numpy(dtype="float64")[:, None]
+    else:
+        texts = rows[target].map(str).to_numpy()
+        classes, codes = np.unique(texts, return_inverse=True)
+        answers = (codes[:, None] == np.arange(len(classes))).astype("float64")
+    order = np.random.default_rng(0).permutation(len(rows))
+    fit, held = order[: len(rows) // 2], order[len(rows) // 2 :]
+
+    def score(names: list[str]) -> float:
+        design = np.hstack([np.ones((len(rows), 1)), *(blocks[name] for name in names)])
+        coefficients = np.linalg.lstsq(design[fit], answers[fit], rcond=None)[0]
+        predicted = design[held] @ coefficients
+        if task == "regression":
+            actual = answers[held, 0]
+            total = float(np.sum((actual - actual.mean()) ** 2))
+            return 1.0 - float(np.sum((actual - predicted[:, 0]) ** 2)) / total if total else 0.0
+        truth, guess = codes[held], predicted.argmax(axis=1)
+        recalls = [float(np.mean(guess[truth == c] == c)) for c in np.unique(truth)]
+        return float(np.mean(recalls))
+
+    names = list(features)
+    if score(names) < settings.leakage_score:
+        return None
+    chosen: list[str] = []
+    best = 0.0
+    while len(chosen) < min(_TOGETHER_NAMES, len(names)) and best < settings.leakage_score:
+        remaining = [name for name in names if name not in chosen]
+        scores = {name: score([*chosen, name]) for name in remaining}
+        pick = max(remaining, key=lambda name: scores[name])
+        chosen.append(pick)
+        best = scores[pick]
+    return chosen, round(best if best >= settings.leakage_score else score(names), 6)
+
+
+def _design(values: pd.Series, spec: dict[str, Any]) -> np.ndarray:
+    """One feature as columns of a linear model: a number standardised (missing as the median),
+    a category one-hot (missing as none)."""
+    if spec["type"] == "numeric":
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        middle = float(numbers.median()) if numbers.notna().any() else 0.0
+        filled = numbers.fillna(middle).to_numpy(dtype="float64")
+        spread = float(filled.std())
+        column: np.ndarray = (filled - filled.mean()) / (spread if spread > 0 else 1.0)
+        return column[:, None]
+    texts = values.map(lambda value: "" if pd.isna(value) else str(value)).to_numpy()
+    known = np.asarray([str(category) for category in spec["categories"]], dtype=object)
+    return np.asarray(texts[:, None] == known[None, :], dtype="float64")
 
 
 def _alone(
@@ -351,7 +497,7 @@ def _alone(
     spec: dict[str, Any],
 ) -> float | None:
     """How well one feature alone predicts the target: ROC AUC (binary, either direction),
-    R² of a straight line (regression), purity of its categories (classification)."""
+    r² of a straight line or of ranks (regression), purity of its categories (classification)."""
     present = feature.notna().to_numpy()
     if present.sum() < 10:
         return None
@@ -370,8 +516,12 @@ def _alone(
         auc = (ranks[hits].sum() - count * (count + 1) / 2) / (count * (len(x) - count))
         return float(max(auc, 1 - auc))
     if task == "regression":
-        correlation = np.corrcoef(x.astype("float64"), y.astype("float64"))[0, 1]
-        return None if np.isnan(correlation) else float(correlation**2)
+        # Pearson's r² (a straight line) or Spearman's (any monotone curve, such as a logarithm).
+        numbers, answers = x.astype("float64"), y.astype("float64")
+        linear = np.corrcoef(numbers, answers)[0, 1]
+        ranked = np.corrcoef(numbers.rank(), answers.rank())[0, 1]
+        scores = [float(r**2) for r in (linear, ranked) if not np.isnan(r)]
+        return max(scores) if scores else None
     return None
 
 
