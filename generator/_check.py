@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from generator import _copier
-from generator._create import _list_files
 from generator._profile import LoadedProfile, policy_violations, protected, refused_source
 from generator._project import (
     AnswersProblem,
     conflicted_files,
+    list_files,
     load_answers,
     parse_version,
     reject_files,
@@ -249,7 +249,7 @@ def _protected(
                 f" ({detail})"
             )
             return [Finding("source-unreachable", message, ".copier-answers.yml")], []
-        names = protected(profile, _list_files(fresh))
+        names = protected(profile, list_files(fresh))
         findings: list[Finding] = []
         for name in names:
             mine = project / name

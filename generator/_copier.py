@@ -5,8 +5,14 @@ answers (its questionnaire, ``copier._user_data``), and everything else with its
 types or plumbum's ``ProcessExecutionError`` (a git command that failed). :func:`_translated`
 maps each kind to the mlops-new error the caller names, so no caller matches message texts.
 
-Answers to multi-select questions are accepted in the forms people type: ``batch``,
-``batch,edge``, ``batch, edge`` and ``[batch, edge]`` (Copier itself takes only a YAML list).
+Answers to multi-select questions are accepted in the forms people type (``_answers``).
+
+Copier's public ``run_copy``/``run_update`` take no hook, so this module drives its private
+``copier._main.Worker`` (9.7+): it needs the worker's template questions before the questionnaire
+(to normalise multi-select answers and offer the table's columns), its Jinja environment (to add
+mlops-new's filters), and the end of its questionnaire (``_ask``, to make a typed dataset path
+absolute). ``tests/test_question_defaults.py``, ``tests/test_interactive.py`` and the weekly
+newest-dependencies run (the newest Copier) fail when a release changes any of them.
 
 The user's table (docs/decisions/0002-interactive-target.md): mlops-new adds Jinja filters of its
 own to the template's environment (``mlops_new_dataset``, ``mlops_new_target_choices``,
@@ -33,9 +39,15 @@ from copier.errors import CopierError, CopierWarning, InteractiveSessionError, U
 from plumbum import ProcessExecutionError, local
 
 from generator import _data
+from generator._answers import normalise_multiselect
 from generator._template import git_environment, network_note
-from generator._vcs import one_line
-from generator.errors import NO_TERMINAL, InvalidAnswerError, MlopsNewError, UsageError
+from generator.errors import (
+    NO_TERMINAL,
+    InvalidAnswerError,
+    MlopsNewError,
+    UsageError,
+    one_line,
+)
 
 _QUESTIONNAIRE_MODULE = "copier._user_data"
 _QUESTIONNAIRE_METHOD = ("copier._main", "_ask")
@@ -178,34 +190,6 @@ def offer_columns(worker: Any, data: Mapping[str, Any]) -> None:
         "default": "{% if dataset %}{{ dataset | mlops_new_target_default }}{% else %}"
         f"{without}{{% endif %}}",
     }
-
-
-def normalise_multiselect(questions: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with each answer to a multi-select question given as text turned into a list
-    (:func:`split_choices`)."""
-    normalised = dict(data)
-    for key, value in data.items():
-        details = questions.get(key)
-        if isinstance(details, Mapping) and details.get("multiselect") and isinstance(value, str):
-            normalised[key] = split_choices(key, value)
-    return normalised
-
-
-def split_choices(key: str, text: str) -> list[Any]:
-    """The choices of a multi-select answer typed as text: ``batch`` -> ``[batch]``, ``batch,edge``
-    or ``batch, edge`` -> ``[batch, edge]``, and ``[batch, edge]`` parsed as YAML; a malformed
-    list raises :class:`InvalidAnswerError`."""
-    if not text.lstrip().startswith("["):
-        return [item.strip() for item in text.split(",") if item.strip()]
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError:
-        parsed = None
-    if not isinstance(parsed, list):
-        raise InvalidAnswerError(
-            f"{key}: {text!r} is not a list; write a, b or [a, b] (choices of a multi-select)"
-        )
-    return parsed
 
 
 @contextmanager

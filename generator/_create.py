@@ -8,10 +8,9 @@ never changes an existing file.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from generator._profile import (
     refused_source,
     validate_questions,
 )
-from generator._project import ANSWERS_FILE
+from generator._project import ANSWERS_FILE, list_files
 from generator._template import TemplateSource, resolve_template
 from generator.errors import (
     DataError,
@@ -39,8 +38,6 @@ from generator.errors import (
     Stopped,
     TemplateError,
 )
-
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
@@ -61,20 +58,6 @@ class CreateResult:
     def template_commit(self) -> str | None:
         value = self.answers.get("_commit")
         return str(value) if value is not None else None
-
-
-def parse_data(items: Iterable[str]) -> dict[str, str]:
-    """Parse repeated ``KEY=VALUE`` options; the last value of a key wins."""
-    data: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not _KEY.match(key):
-            raise InvalidAnswerError(
-                f"--data expects KEY=VALUE with a question name as KEY, got {item!r}"
-            )
-        data[key] = value
-    return data
 
 
 def create(
@@ -142,7 +125,7 @@ def create(
                 f"not created: the data contract inferred from {imported.source} was declined;"
                 " nothing was written"
             )
-        files = _list_files(staging)
+        files = list_files(staging)
         # The imported table is data: git ignores it (`make data` rebuilds it, DVC versions it).
         tracked = tuple(f for f in files if imported is None or f != imported.data)
         if destination.exists() and any(destination.iterdir()):
@@ -209,16 +192,6 @@ def _record_profile(profile: LoadedProfile, root: Path) -> None:
     target.write_text(header + body, encoding="utf-8")
 
 
-def _list_files(root: Path) -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            p.relative_to(root).as_posix()
-            for p in root.rglob("*")
-            if not p.is_dir() and ".git" not in p.relative_to(root).parts
-        )
-    )
-
-
 def _merge_into(
     staging: Path,
     destination: Path,
@@ -267,4 +240,4 @@ def _git_init_commit(root: Path, answers: dict[str, Any], files: tuple[str, ...]
         raise GitError(f"git failed: {exc}") from exc
 
 
-__all__ = ["CreateResult", "DataError", "MlopsNewError", "create", "parse_data"]
+__all__ = ["CreateResult", "DataError", "MlopsNewError", "create"]

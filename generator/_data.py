@@ -23,8 +23,7 @@ from typing import Any
 
 import yaml
 
-from generator._vcs import one_line
-from generator.errors import DataError, InvalidAnswerError, TemplateError
+from generator.errors import DataError, InvalidAnswerError, TemplateError, one_line
 
 #: The questions naming the user's data, and the bundled example's question they replace.
 DATASET, TARGET, PROBLEM_TYPE = "dataset", "target", "problem_type"

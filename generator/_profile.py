@@ -19,14 +19,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
 
-from generator._copier import split_choices
+from generator._answers import split_choices
+from generator._template import is_url
 from generator.errors import PolicyError, ProfileError
 
 #: Environment variable naming the profile file when ``--profile`` is not given.
 PROFILE_ENV = "MLOPS_NEW_PROFILE"
 #: Where ``create`` records the profile inside a project (committed with the project).
 PROJECT_PROFILE = ".mlops-new/profile.yml"
-_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:|git\+)", re.I)
 
 
 class Profile(BaseModel):
@@ -286,7 +286,7 @@ def merge_answers(loaded: LoadedProfile | None, data: Mapping[str, Any]) -> dict
 def normalise_source(source: str) -> str:
     """Compare template sources loosely: no trailing slash or ``.git``, resolved local paths."""
     text = source.strip()
-    if not _URL.match(text):
+    if not is_url(text):
         text = str(Path(text).expanduser().resolve())
     text = text.rstrip("/")
     return text.removesuffix(".git").rstrip("/")
@@ -338,7 +338,7 @@ def protected(loaded: LoadedProfile | None, files: Iterable[str]) -> list[str]:
 
 
 def _absolute_source(source: str | None, base: Path) -> str | None:
-    if source is None or _URL.match(source):
+    if source is None or is_url(source):
         return source
     path = Path(source).expanduser()
     return str(path if path.is_absolute() else (base / path).resolve())

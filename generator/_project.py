@@ -11,7 +11,8 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from generator._template import git_environment
-from generator._vcs import git, is_work_tree, one_line, remote_tags
+from generator._vcs import git, is_work_tree, remote_tags
+from generator.errors import one_line
 
 ANSWERS_FILE = ".copier-answers.yml"
 #: Lines that start a conflict region (``git merge-file``, ``git merge``, Copier's inline mode).
@@ -191,3 +192,14 @@ def conflicted_files(project: Path, candidates: list[str] | None = None) -> list
     """Files holding conflict markers, among ``candidates`` (default: every project file)."""
     names = project_files(project) if candidates is None else candidates
     return sorted(n for n in names if has_conflict_markers(project / n))
+
+
+def list_files(root: Path) -> tuple[str, ...]:
+    """Every file under ``root`` (POSIX paths relative to it, sorted), git's own left out."""
+    return tuple(
+        sorted(
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if not p.is_dir() and ".git" not in p.relative_to(root).parts
+        )
+    )

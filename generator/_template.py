@@ -14,6 +14,7 @@ itself, over the network (:func:`not_carried`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +34,13 @@ BUNDLE = Path(__file__).resolve().parent / "template.bundle"
 #: mirrors Copier keeps of the real canonical repository).
 COPIER_CACHE_ENV = "COPIER_CACHE_DIR"
 
-_URL_PREFIXES = ("gh:", "gl:", "git@", "git+", "https://", "http://", "ssh://", "file://")
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:|git\+)", re.I)
+
+
+def is_url(source: str) -> bool:
+    """Whether a template source names a remote (any ``scheme://``, ``git@``, ``git+``, ``gh:``,
+    ``gl:``) rather than a local path."""
+    return bool(_URL.match(source.strip()))
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def resolve_template(template: str | None, vcs_ref: str | None) -> TemplateSourc
         return TemplateSource(DEFAULT_TEMPLATE_URL, vcs_ref or release_ref())
     path = Path(template).expanduser()
     if not path.exists():
-        if template.startswith(_URL_PREFIXES):
+        if is_url(template):
             return TemplateSource(template, vcs_ref)
         raise TemplateError(f"template {template!r} does not exist")
     path = path.resolve()

@@ -1,4 +1,4 @@
-"""Every git command mlops-new runs, and the one way a tool's output becomes a one-line message."""
+"""Every git command mlops-new runs."""
 
 from __future__ import annotations
 
@@ -7,19 +7,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-#: Lines of a tool's output that say what went wrong (git, Copier's git calls, uv).
-_ERROR_PREFIXES = ("fatal:", "error:")
-
-
-def one_line(message: object) -> str:
-    """A message as one line for the user: the first ``fatal:``/``error:`` line of a tool's
-    output when there is one (that is the cause; the lines around it are progress and
-    context), else the first non-empty line; the exception's type name when it is empty."""
-    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
-    for line in lines:
-        if line.lower().startswith(_ERROR_PREFIXES):
-            return line
-    return lines[0] if lines else type(message).__name__
+from generator.errors import one_line
 
 
 def git(

@@ -165,8 +165,8 @@ def create(
 ) -> None:
     """Create a new project from the template."""
     # Imported here so that `--version` and `--help` do not pay for importing Copier.
+    from generator._answers import parse_data
     from generator._create import create as create_project
-    from generator._create import parse_data
     from generator._profile import find_profile
 
     with _user_errors():
@@ -272,7 +272,7 @@ def update(
     ] = False,
 ) -> None:
     """Update a project to a newer template version (or change its answers)."""
-    from generator._create import parse_data
+    from generator._answers import parse_data
     from generator._profile import find_profile
     from generator._update import update as update_project
 

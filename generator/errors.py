@@ -23,6 +23,21 @@ Exit codes (documented in docs/cli.md):
 available, 0 for that with --update-ok); its errors (e.g. an invalid profile) use the codes above.
 """
 
+#: Lines of a tool's output that say what went wrong (git, Copier's git calls, uv).
+_ERROR_PREFIXES = ("fatal:", "error:")
+
+
+def one_line(message: object) -> str:
+    """A message as one line for the user: the first ``fatal:``/``error:`` line of a tool's
+    output when there is one (that is the cause; the lines around it are progress and
+    context), else the first non-empty line; the exception's type name when it is empty."""
+    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
+    for line in lines:
+        if line.lower().startswith(_ERROR_PREFIXES):
+            return line
+    return lines[0] if lines else type(message).__name__
+
+
 #: Why a command that must ask questions cannot, and what to do instead.
 NO_TERMINAL = "no terminal to ask questions on: pass --defaults and answer with --data KEY=VALUE"
 

@@ -135,6 +135,36 @@ def test_only_the_adapter_imports_copier_or_plumbum() -> None:
     assert importers == {"_copier.py"}
 
 
+def test_loading_a_profile_or_parsing_answers_does_not_import_copier() -> None:
+    """Copier takes a while to import: `--help`, `--data` parsing and a profile's rules do
+    without it (issue #25)."""
+    code = (
+        "import sys, generator._answers, generator._profile, generator.errors\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'copier', 'plumbum'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_commands_share_no_private_names() -> None:
+    """The command modules (create, update, check) take what they share from the neutral
+    modules (_answers, _project, _template, _vcs, errors), never from another command; only the
+    CLI calls them."""
+    commands = {"_create", "_update", "_check"}
+    crossings = []
+    for path in GENERATOR.glob("*.py"):
+        if path.stem == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = node.module.rsplit(".", 1)[-1]
+                if imported in commands and imported != path.stem:
+                    crossings.append(f"{path.name} imports from {imported}")
+    assert not crossings, crossings
+
+
 def test_a_misspelled_template_variable_fails_the_render(tmp_path: Path) -> None:
     template = tmp_path / "template"
     template.mkdir()

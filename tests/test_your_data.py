@@ -148,7 +148,10 @@ def test_a_users_table_gets_its_contract_and_is_imported(
         "  features  2 kept: balance (numeric, float), student (categorical, 2 values, nullable)"
         in summary
     )
-    assert "  dropped   customer_id: identifier: the row number (500 consecutive integers)\n" in summary
+    assert (
+        "  dropped   customer_id: identifier: the row number (500 consecutive integers)\n"
+        in summary
+    )
     assert "Create the project" not in result.stdout
 
     contract = yaml.safe_load((dest / CONTRACT).read_text())
