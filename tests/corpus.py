@@ -284,6 +284,7 @@ class Result:
     seconds: float | None = None  #: `make ci`
     warnings: list[str] = field(default_factory=list)  #: the contract's
     mutations: list[Mutation] = field(default_factory=list)
+    template: str = ""  #: the commit of this checkout the project was rendered from
 
     @property
     def applicable(self) -> list[Mutation]:
@@ -446,6 +447,19 @@ class Project:
         return _run([*command, *args], self.root, project_env(extra), PYTEST_TIMEOUT)
 
 
+def template_version() -> str:
+    """The commit of this checkout `create` renders from, `+changes` when the template's files
+    differ from it (Copier renders the working tree)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    changed = git("status", "--porcelain", "--", "templates", "includes", "copier.yml")
+    return f"{commit}+changes" if changed else commit
+
+
 def _gate_message(output: str) -> str:
     """`make evaluate`'s verdict line: `<metric>: model ..., baseline ... : FAILED: ...`."""
     for line in output.splitlines():
@@ -467,6 +481,7 @@ def run_table(
     path, frame = table.write(workdir)
     result = Result(table.name, table.source, table.target, table.expect)
     result.rows, result.columns = frame.shape
+    result.template = template_version()
     dest = workdir / "project"
     command: list[str | Path] = [BIN / "mlops-new", "create", dest, "--defaults"]
     for answer in (f"dataset={path}", f"target={table.target}", *OPTIONS[options]):
@@ -742,6 +757,14 @@ def render_report(results: Sequence[Result], meta: dict[str, Any]) -> str:
     counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
     wrong = [r for r in results if r.problems]
     options = " ".join(f"--data {o}" for o in OPTIONS[meta["options"]]) or "(the defaults)"
+    versions = sorted({r.template for r in results if r.template})
+    templates = (
+        ", ".join(
+            f"`{v}` ({', '.join(r.name for r in results if r.template == v)})" for v in versions
+        )
+        if len(versions) > 1
+        else (f"`{versions[0]}`" if versions else "unknown")
+    )
     lines = [
         "# Real tables",
         "",
@@ -754,10 +777,10 @@ def render_report(results: Sequence[Result], meta: dict[str, Any]) -> str:
         "downloaded), each chosen for a shape users' tables have. The registry and the runner are",
         "`tests/corpus.py`; `.github/workflows/tables.yml` runs them every week.",
         "",
-        f"- Command: `python3 dev.py tables --report` ({meta['command']})",
+        f"- Command: `{meta['command']}`",
         f"- Options: `mlops-new create DIR --defaults --data dataset=FILE --data target=COLUMN"
         f" {options}`",
-        f"- Run: {meta['date']} on {meta['machine']}",
+        f"- Run: {meta['date']} on {meta['machine']}; template {templates}",
         f"- Verdicts: {counts['green']} green, {counts['refused']} refused, {counts['gate']} gate,"
         f" {counts['red']} red, of {len(results)} tables; {len(wrong)} not as expected",
         "",
@@ -885,7 +908,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             loaded = json.loads(path.read_text(encoding="utf-8"))
             meta = meta or loaded["meta"]
             results += [Result.from_dict(r) for r in loaded["results"]]
-        meta["command"] = f"{len(args.merge)} shards merged"
+        shards = len(args.merge)
+        meta["command"] = f"python3 dev.py tables --shard K/{shards}, merged by --merge --report"
     else:
         tables = select(args.names, args.shard)
         meta = {
@@ -893,7 +917,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": _machine(),
             "options": args.options,
             "command": " ".join(
-                ["tables", *args.names, *(["--shard", args.shard] if args.shard else [])]
+                ["python3 dev.py tables", *args.names]
+                + (["--shard", args.shard] if args.shard else [])
+                + (["--options", args.options] if args.options != "lean" else [])
+                + ["--report"]
             ),
         }
         results = []
