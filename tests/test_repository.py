@@ -43,7 +43,7 @@ FLAGS = [
 
 def test_workflows_exist() -> None:
     names = {path.name for path in workflow_checks._files(WORKFLOWS)}
-    assert names == {"tests.yml", "newest-dependencies.yml", "release.yml"}
+    assert names == {"tests.yml", "newest-dependencies.yml", "release.yml", "tables.yml"}
 
 
 def test_workflows_pass_zizmor_pedantic_offline() -> None:
@@ -57,7 +57,7 @@ def test_workflows_pass_zizmor_pedantic_offline() -> None:
 def test_workflows_pass_actionlint() -> None:
     result = workflow_checks._actionlint(*workflow_checks._files(WORKFLOWS))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 file(s), 0 finding(s)" in result.stdout
+    assert "4 file(s), 0 finding(s)" in result.stdout
 
 
 def test_workflows_match_the_schema() -> None:
@@ -118,6 +118,27 @@ def test_newest_dependencies_resolve_afresh_and_report_once() -> None:
     assert report["needs"] == "generated-projects" and report["if"] == "failure()"
     assert report["permissions"] == {"contents": "read", "issues": "write"}
     assert _runs(report) == [".ci/newest-dependencies-issue"]
+
+
+def test_tables_run_the_corpus_weekly_in_shards_and_upload_the_report() -> None:
+    weekly = _load("tables.yml")
+    assert set(weekly[True]) == {"schedule", "workflow_dispatch"}  # type: ignore[arg-type]
+    shards = _job(weekly, "tables")
+    matrix = shards["strategy"]["matrix"]["shard"]  # type: ignore[index]
+    assert matrix == list(range(1, len(matrix) + 1))
+    assert shards["permissions"] == {"contents": "read"}
+    [run] = _runs(shards)
+    assert (
+        run == f'python3 dev.py tables --shard "$SHARD/{len(matrix)}" --json "tables-$SHARD.json"'
+    )
+    report = _job(weekly, "report")
+    assert report["needs"] == "tables" and report["if"] == "always()"
+    assert report["permissions"] == {"contents": "read"}
+    assert _runs(report) == ["python3 dev.py tables --report --merge tables-*.json"]
+    steps = report["steps"]
+    assert isinstance(steps, list)
+    uploads = [s for s in steps if "upload-artifact" in s.get("uses", "")]
+    assert [s["with"]["path"] for s in uploads] == ["docs/tables.md"]
 
 
 def test_release_builds_attests_and_publishes_by_trusted_publishing() -> None:
@@ -288,7 +309,7 @@ def _dev(*args: str) -> subprocess.CompletedProcess[str]:
 def test_dev_usage_lists_every_alias() -> None:
     usage = _dev()
     assert usage.returncode == 2
-    for alias in ("demo", "test", "lint", "fast", "slow"):
+    for alias in ("demo", "test", "lint", "fast", "slow", "tables"):
         assert f"python3 dev.py {alias}" in usage.stdout
     unknown = _dev("slow", "blockchain")
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
