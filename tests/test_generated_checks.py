@@ -406,3 +406,38 @@ def test_minimal_project_runs_slices_on_demand(project: Project) -> None:
     result = project.run("make", "slices")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "test_slices.py" in result.stdout
+
+
+def test_catalog_entry_is_written_then_checked(project: Project) -> None:
+    """`make ci`'s catalog step (`make catalog-check`) writes the template's entry the first
+    time, then passes while the entry describes the project's API and data contract, and fails,
+    saying what differs, once it does not; `make catalog` brings it up to date (#31)."""
+    entry = project.root / "catalog-info.yaml"
+    try:
+        planned = project.run("make", "--dry-run", "ci").stdout
+        assert f"{project.package} catalog --check" in planned
+        trained = project.run("make", "train")
+        assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
+        first = project.run("make", "catalog-check")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "wrote catalog-info.yaml for the first time" in first.stdout
+        model = json.loads((project.root / "models" / "model.json").read_text())
+        text = entry.read_text()
+        assert f'mlops-new.io/model-version: "{model["model_version"]}"' in text
+        again = project.run("make", "catalog-check")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "describes the project's API and data contract" in again.stdout
+        assert entry.read_text() == text, "a check writes nothing once the entry was written"
+
+        stale = text.replace(model["contract_sha256"], "0" * 64)
+        stale = stale.replace('"/predict": {', '"/predict-v0": {')
+        entry.write_text(stale)
+        refused = project.run("make", "catalog-check")
+        assert refused.returncode != 0
+        assert "catalog-info.yaml is stale: the model's contract-sha256 is" in refused.stderr
+        assert "the API's paths changed: added /predict, removed /predict-v0" in refused.stderr
+        assert "run `make catalog` and commit catalog-info.yaml" in refused.stderr
+        assert project.run("make", "catalog").returncode == 0
+        assert project.run("make", "catalog-check").returncode == 0
+    finally:
+        git(project.root, "checkout", "--", "catalog-info.yaml")

@@ -77,9 +77,16 @@ def _make_ci(project: Path, env: dict[str, str]) -> tuple[dict[str, object], str
     assert metrics["passed"] is True
     assert (project / "models" / "model.skops").is_file()
     # Nothing that make ci produces may dirty the tree: outputs are git-ignored; the lock files
-    # (uv's, and DVC's record of the pipeline run) are new files meant to be committed.
+    # (uv's, and DVC's record of the pipeline run) are new files meant to be committed, and so is
+    # the catalog entry, which make ci writes the first time (its API and model annotations).
     status = set(git(project, "status", "--porcelain").splitlines())
-    assert status <= {"?? uv.lock", "?? dvc.lock"}, status
+    assert status <= {"?? uv.lock", "?? dvc.lock", " M catalog-info.yaml"}, status
+    model = json.loads((project / "models" / "model.json").read_text())
+    entities = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
+    (resource,) = [e for e in entities if e["spec"]["type"] == "ml-model"]
+    annotations = resource["metadata"]["annotations"]
+    assert annotations["mlops-new.io/model-version"] == model["model_version"]
+    assert annotations["mlops-new.io/contract-sha256"] == model["contract_sha256"]
     return metrics, result.stdout
 
 

@@ -193,6 +193,7 @@ def test_continuous_training_target_reports_and_opens_a_pull_request(
     ).stdout  # fmt: skip
     assert pushed.startswith("Continuous training: new model card and metrics")
     assert "docs/model/model-card.md" in pushed and "docs/model/metrics.json" in pushed
+    assert "catalog-info.yaml" in pushed  # the catalog entry of the new model, for review
     recorded = calls.read_text()
     assert "auth setup-git" in recorded
     assert "pr create --head ct/model-update" in recorded

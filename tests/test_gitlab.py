@@ -20,6 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from generator.cli import app
+from tests import test_team
 from tests.conftest import CACHE, REPO_ROOT, copy_project, git, make_recipes, render, tool, tree
 
 GITLAB_CI_LOCAL = CACHE / "gitlab-ci-local" / "node_modules" / ".bin" / "gitlab-ci-local"
@@ -29,6 +30,10 @@ VARIANTS = {
         "cloud": "gcp",
         "experiment_tracking": "none",
         "deployment_strategies": "[model_as_service, edge]",
+        "data_owner": "@jane.doe",
+        "model_owner": "@acme/ml/models",
+        "platform_team": "@acme/platform",
+        "catalog_lifecycle": "production",
     },
     "azure-all-strategies": {
         "cloud": "azure",
@@ -37,7 +42,7 @@ VARIANTS = {
         "data_versioning": "none",
     },
     "aws-serverless": {"deployment_strategies": "[serverless, model_in_service]"},
-    "no-cloud": {"cloud": "none", "risk_category": "high"},
+    "no-cloud": {"cloud": "none", "risk_category": "high", "data_owner": "@acme/data"},
 }
 #: Keys of a GitLab CI file that are not jobs.
 GLOBAL_KEYS = {"workflow", "stages", "variables", "default", "include", "image", "services"}
@@ -104,6 +109,16 @@ def test_the_projects_docs_name_gitlab_not_github(project: Path) -> None:
     for page in pages:
         found = [line for line in page.read_text().splitlines() if github.search(line)]
         assert not found, f"{page.relative_to(project)}: {found}"
+
+
+def test_team_conventions(project: Path) -> None:
+    """#31: the merge request and issue description templates, CODEOWNERS, the catalog entry
+    (Backstage's schemas) as the answers say, the project's own hooks passing on them, and the
+    catalog command on the rendered entry."""
+    test_team.check_team_files_gitlab(project)
+    test_team.check_catalog(project)
+    test_team.check_catalog_command(project)
+    test_team.check_pre_commit_hooks(project)
 
 
 def test_schemas_are_valid(project: Path, tmp_path: Path) -> None:
@@ -499,6 +514,8 @@ def test_ct_job_retrains_gates_and_opens_a_merge_request(
     assert form["description"][0].strip()
     files = git(origin, "ls-tree", "-r", "--name-only", "ct/model-update").splitlines()
     assert {"docs/model/model-card.md", "docs/model/metrics.json", "dvc.lock"} <= set(files)
+    catalog = git(origin, "show", "ct/model-update:catalog-info.yaml")
+    assert "mlops-new.io/model-version:" in catalog, "the catalog entry of the new model"
     message = git(origin, "log", "-1", "--format=%s", "ct/model-update")
     assert message == "Continuous training: new model card and metrics"
 

@@ -29,6 +29,7 @@ QUESTIONS = {
     if not name.startswith("_") and spec.get("when") is not False
     and name not in ("target", "problem_type", "high_risk_area")
 }  # fmt: skip
+LAST = list(QUESTIONS)[-1]
 UP = "\x1b[A"
 #: The pointer of a select prompt at a choice (the terminal's colour codes in between).
 POINTER = r"»(?:\s|\x1b\[[0-9;]*m)*"
@@ -96,7 +97,7 @@ def test_create_offers_the_columns_and_confirms_the_contract(tmp_path: Path) -> 
     child.expect(POINTER + re.escape("plan (categorical, 3 values)"))
     child.send(UP)
     child.sendline("")
-    _enter(child, "deployment_strategies", "risk_category")
+    _enter(child, "deployment_strategies", LAST)
     child.expect(re.escape(f"Data contract inferred from {tmp_path / 'data' / 'churn.csv'}"))
     child.expect(re.escape("target    churned: binary, labels No, Yes (positive: Yes)"))
     child.expect(re.escape("features  2 kept: balance (numeric, float), plan (categorical"))
@@ -130,7 +131,7 @@ def test_declining_the_contract_writes_nothing(tmp_path: Path) -> None:
     _answer_dataset(child, "~/nothing.csv", "~/churn.csv", f"{home / 'nothing.csv'} not found")
     child.expect(POINTER + re.escape("plan (categorical, 3 values)"))
     child.sendline("")  # the last column: a multiclass target
-    _enter(child, "deployment_strategies", "risk_category")
+    _enter(child, "deployment_strategies", LAST)
     child.expect(re.escape(f"Data contract inferred from {home / 'churn.csv'} (300 rows):"))
     child.expect(re.escape("target    plan: multiclass, labels basic, pro, team"))
     child.expect(re.escape("[Y/n]"))
@@ -150,7 +151,7 @@ def test_plain_copier_asks_for_an_absolute_path_and_a_column(tmp_path: Path) -> 
     child.sendline("")  # no default: the column must be named
     child.expect(re.escape("target must name the column of dataset to predict"))
     child.sendline("Churned")
-    _enter(child, "deployment_strategies", "risk_category")
+    _enter(child, "deployment_strategies", LAST)
     assert _finish(child) == 0, child.before
 
     project = tmp_path / "churn"

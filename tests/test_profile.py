@@ -43,7 +43,11 @@ def test_shipped_schema_is_up_to_date() -> None:
 def test_example_profile_matches_the_schema() -> None:
     jsonschema.validate(yaml.safe_load(EXAMPLE.read_text()), schema())
     loaded = load_profile(EXAMPLE)
-    assert loaded.profile.locked == {"license": "Proprietary", "cloud": "aws"}
+    assert loaded.profile.locked == {
+        "license": "Proprietary",
+        "cloud": "aws",
+        "platform_team": "@acme/ml-platform",
+    }
 
 
 @pytest.fixture
@@ -66,9 +70,17 @@ def test_create_with_the_example_profile(acme: Path, tmp_path: Path) -> None:
     assert answers["author_name"] == "ACME ML Platform"  # a default
     assert answers["python_version"] == "3.12"
     assert answers["_commit"] == "v1.0.0", "the profile's template, at its latest tag"
+    # The team's conventions are answers like any other: a locked role, a default one.
+    assert answers["platform_team"] == "@acme/ml-platform" and answers["model_owner"] == ""
+    codeowners = (dest / ".github" / "CODEOWNERS").read_text()
+    assert "\n/deploy/ @acme/ml-platform\n" in codeowners
+    assert "\n/src/churn_model/contract.yaml @acme/data-stewards\n" in codeowners
+    assert "\n# /params.yaml @model_owner\n" in codeowners
+    store = list(yaml.safe_load_all((dest / "catalog-info.yaml").read_text()))[-1]
+    assert store["spec"] == {"type": "database", "owner": "group:ml-platform"}
     recorded = dest / ".mlops-new" / "profile.yml"
     assert "profile.yml" in git(dest, "ls-files", ".mlops-new")
-    assert load_profile(recorded).profile.locked == {"license": "Proprietary", "cloud": "aws"}
+    assert load_profile(recorded).profile.locked["cloud"] == "aws"
     # The new project conforms to the profile recorded in it.
     checked = _invoke("check", dest)
     assert checked.exit_code == 0, checked.output  # type: ignore[attr-defined]
@@ -88,6 +100,11 @@ def test_user_answers_override_defaults_but_not_locks(acme: Path, tmp_path: Path
         ("license=MIT", "license is locked to 'Proprietary' by the profile, not 'MIT'"),
         ("python_version=3.11", "python_version: '3.11' is not allowed by the profile"),
         ("deployment_strategies=[batch, edge]", "deployment_strategies: [edge] is not allowed"),
+        (
+            "platform_team=@acme/someone",
+            "platform_team is locked to '@acme/ml-platform' by the profile, not '@acme/someone'",
+        ),
+        ("catalog_lifecycle=deprecated", "catalog_lifecycle: 'deprecated' is not allowed"),
     ],
 )
 def test_a_refused_answer_fails_before_anything_is_written(

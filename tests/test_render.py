@@ -22,6 +22,7 @@ CHOICES = {
     "experiment_tracking": ["mlflow", "none"],
     "data_versioning": ["dvc", "none"],
     "cloud": ["aws", "gcp", "azure", "none"],
+    "catalog_lifecycle": ["experimental", "production", "deprecated"],
     "deployment_strategies": [
         "[batch, model_as_service]",
         "[batch, model_in_service, model_as_service, serverless, edge]",
@@ -56,6 +57,14 @@ COMMON_FILES = {
     ".github/workflows/ct.yml",
     ".github/workflows/docs.yml",
     ".github/workflows/template-sync.yml",
+    ".github/CODEOWNERS",
+    ".github/pull_request_template.md",
+    *(
+        f".github/ISSUE_TEMPLATE/{name}.yml"
+        for name in ("config", "data-quality", "model-behaviour", "retraining", "drift-alert")
+    ),
+    "catalog-info.yaml",
+    "docs/team.md",
     "make/github.mk",
     "mkdocs.yml",
     "docs/index.md",
@@ -81,6 +90,7 @@ COMMON_FILES = {
     "tests/model/test_monitoring.py",
     "tests/model/test_slices.py",
     "tests/unit/test_artifact.py",
+    "tests/unit/test_catalog.py",
     "tests/unit/test_cli.py",
     "tests/unit/test_config.py",
     "tests/unit/test_data_contract.py",
@@ -92,6 +102,7 @@ PACKAGE_MODULES = {
     "__init__.py",
     "__main__.py",
     "artifact.py",
+    "catalog.py",
     "cli.py",
     "config.py",
     "contract.py",
@@ -320,7 +331,7 @@ def test_structured_files_parse(rendered: tuple[Path, dict[str, str]]) -> None:
     root, answers = rendered
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     for path in root.rglob("*.y*ml"):
-        yaml.safe_load(path.read_text())
+        list(yaml.safe_load_all(path.read_text()))  # catalog-info.yaml holds several entities
     version = answers["python_version"]
     assert pyproject["project"]["requires-python"] == f">={version}"
     assert pyproject["tool"]["ruff"]["target-version"] == f"py{version.replace('.', '')}"

@@ -352,3 +352,78 @@ def test_malformed_data_is_a_one_line_error(project: Path) -> None:
     result = _cli("update", project, "--data", "no-equals-sign")
     assert result.exit_code == 3
     assert result.stderr.startswith("error: --data expects KEY=VALUE")  # type: ignore[attr-defined]
+
+
+def test_an_update_keeps_the_teams_edits_to_its_conventions(project: Path) -> None:
+    """#31: a team's own rule in CODEOWNERS, its own item in the pull request checklist and its
+    own choice in an issue form survive an update to the next release that also names the model
+    owner: the template's rules for the role are turned on around the team's."""
+    github = project / ".github"
+    codeowners = github / "CODEOWNERS"
+    codeowners.write_text(codeowners.read_text() + "\n# Ours\n/notebooks/ @acme/analysts\n")
+    checklist = github / "pull_request_template.md"
+    text = checklist.read_text().replace(
+        "- [ ] **Rollback plan.**",
+        "- [ ] **Privacy.** No personal data in the diff.\n- [ ] **Rollback plan.**",
+    )
+    checklist.write_text(text)
+    form = github / "ISSUE_TEMPLATE" / "retraining.yml"
+    form.write_text(
+        form.read_text().replace(
+            "        - A scheduled refresh\n",
+            "        - A scheduled refresh\n        - A regulator asked\n",
+        )
+    )
+    _commit(project, "our conventions")
+    result = update(project, data={"model_owner": "@acme/ml"}, trust=True)
+    assert not result.has_conflicts, result
+    assert {".github/CODEOWNERS", "catalog-info.yaml"} <= set(result.changed)
+    rules = codeowners.read_text()
+    assert "\n/notebooks/ @acme/analysts\n" in rules
+    assert "\n/params.yaml @acme/ml\n/model_card.yaml @acme/ml\n" in rules
+    assert "**Privacy.** No personal data in the diff." in checklist.read_text()
+    assert "- A regulator asked" in form.read_text()
+    entry = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
+    assert entry[0]["spec"]["owner"] == "group:ml"
+
+
+#: The commit that released v0.2.0, the release before the team's files (#31).
+V0_2_0_COMMIT = "10949553827368a8062e6922af4da95075af922a"
+
+
+@pytest.mark.slow
+def test_an_update_from_v0_2_0_keeps_a_teams_own_codeowners_and_template(
+    tmp_path: Path,
+) -> None:
+    """A project made at v0.2.0, whose team wrote its own CODEOWNERS and pull request template:
+    the update to this release gets every new team file, and shows the team's two files and the
+    template's side by side (a conflict to merge), never dropping the team's."""
+    clone = tmp_path / "mlops-new"
+    git(REPO_ROOT, "clone", "--quiet", "--no-local", str(REPO_ROOT), str(clone))
+    for item in clone.iterdir():
+        if item.name != ".git":
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(REPO_ROOT, clone, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
+    _commit(clone, "next release")
+    git(clone, "tag", "v0.2.0", V0_2_0_COMMIT)
+    git(clone, "tag", "v0.3.0")
+    project = render(tmp_path / "old", clone, vcs_ref="v0.2.0")
+    assert not (project / "catalog-info.yaml").exists(), "v0.2.0 had no team files"
+    ours = {
+        ".github/CODEOWNERS": "* @acme/churn-team\n",
+        ".github/pull_request_template.md": "## Our checklist\n\n- [ ] Tested on staging\n",
+    }
+    for name, text in ours.items():
+        (project / name).write_text(text)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    _commit(project, "made at v0.2.0, with our own review files")
+    result = update(project, vcs_ref="v0.3.0", trust=True)
+    assert set(result.conflicts) == set(ours)
+    for name, text in ours.items():
+        merged = (project / name).read_text()
+        assert text in merged, "the team's version is kept"
+        assert "<<<<<<< before updating" in merged and ">>>>>>> after updating" in merged
+    assert "\n# /params.yaml @model_owner\n" in (project / ".github/CODEOWNERS").read_text()
+    added = set(result.added)
+    assert {"catalog-info.yaml", "docs/team.md", ".github/ISSUE_TEMPLATE/drift-alert.yml"} <= added
+    assert _answers(project)["model_owner"] == ""

@@ -65,6 +65,9 @@ BAD = [
     ({"github_owner": "a--b"}, "GitHub user"),
     ({"github_owner": "x" * 40}, "GitHub user"),
     ({"description": "back\\slash"}, "backslashes"),
+    ({"data_owner": "acme/data"}, "data_owner must be empty or a GitHub/GitLab handle"),
+    ({"model_owner": "@acme/ml-"}, "model_owner must be empty or a GitHub/GitLab handle"),
+    ({"platform_team": "@acme//sre"}, "platform_team must be empty or a GitHub/GitLab handle"),
 ]
 
 

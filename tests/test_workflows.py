@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import test_team
 from tests.conftest import CACHE, REPO_ROOT, make_recipes, one_worker_each, render, tool
 
 PINNED = yaml.safe_load((REPO_ROOT / "includes" / "pinned-actions.yml").read_text())["actions"]
@@ -25,15 +26,24 @@ VARIANTS = {
         "problem_type": "regression",
         "license": "Proprietary",
         "cloud": "gcp",
+        "data_owner": "@acme/data-team",
+        "model_owner": "@jane-doe",
+        "platform_team": "@acme/ml-platform",
+        "catalog_lifecycle": "production",
     },
     "all-strategies-azure": {
         "deployment_strategies": "[batch, model_in_service, model_as_service, serverless, edge]",
         "experiment_tracking": "none",
         "data_versioning": "none",
         "cloud": "azure",
+        "catalog_lifecycle": "deprecated",
     },
     "serverless-aws": {"deployment_strategies": "[serverless, edge]"},
-    "no-cloud": {"cloud": "none", "deployment_strategies": "[model_as_service, model_in_service]"},
+    "no-cloud": {
+        "cloud": "none",
+        "deployment_strategies": "[model_as_service, model_in_service]",
+        "model_owner": "@acme/ml",
+    },
 }
 
 
@@ -145,6 +155,17 @@ def test_structure_is_least_privilege_and_bounded(workflows: Path) -> None:
 
 
 PLUMBING = re.compile(r'^(cat \S+|echo "[^"]*") >> "\$GITHUB_(STEP_SUMMARY|OUTPUT)"$')
+
+
+def test_team_conventions(workflows: Path) -> None:
+    """#31: the pull request template, CODEOWNERS and issue forms (GitHub's schemas), the catalog
+    entry (Backstage's schemas) as the answers say, the project's own hooks passing on them, and
+    the catalog command on the rendered entry."""
+    project = workflows.parent.parent
+    test_team.check_team_files_github(project)
+    test_team.check_catalog(project)
+    test_team.check_catalog_command(project)
+    test_team.check_pre_commit_hooks(project)
 
 
 def test_every_step_that_does_work_is_a_make_target(workflows: Path) -> None:
