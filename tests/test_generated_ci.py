@@ -79,8 +79,8 @@ def _make_ci(project: Path, env: dict[str, str]) -> tuple[dict[str, object], str
     # Nothing that make ci produces may dirty the tree: outputs are git-ignored; the lock files
     # (uv's, and DVC's record of the pipeline run) are new files meant to be committed, and so is
     # the catalog entry, which make ci writes the first time (its API and model annotations).
-    status = set(git(project, "status", "--porcelain").splitlines())
-    assert status <= {"?? uv.lock", "?? dvc.lock", " M catalog-info.yaml"}, status
+    status = {line.strip() for line in git(project, "status", "--porcelain").splitlines()}
+    assert status <= {"?? uv.lock", "?? dvc.lock", "M catalog-info.yaml"}, status
     model = json.loads((project / "models" / "model.json").read_text())
     entities = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
     (resource,) = [e for e in entities if e["spec"]["type"] == "ml-model"]
